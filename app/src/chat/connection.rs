@@ -1,0 +1,167 @@
+//! The browser's WebSocket: connects, feeds every event to the reducer, sends commands (the
+//! user's, and the reducer's follow-ups: the outbox, hole fills), and reconnects after a loss
+//! with jittered exponential backoff (0.5 s doubling to 15 s, ±50 %), so a server restart is
+//! not met by every tab at the same instant.
+//!
+//! The browser's own network events count too: going offline closes the socket at once (a
+//! socket over a dead network can look open for minutes), and coming back online reconnects
+//! without waiting out the backoff.
+
+use super::state::ChatState;
+use futures_channel::mpsc::{UnboundedReceiver, unbounded};
+use futures_util::future::{Either, select};
+use futures_util::{Sink, SinkExt, StreamExt};
+use gloo_net::websocket::futures::WebSocket;
+use gloo_net::websocket::{Message, WebSocketError};
+use leptos::prelude::*;
+use protocol::{ClientCommand, PROTOCOL_VERSION, ServerEvent};
+
+const FIRST_RETRY_MS: f64 = 500.0;
+const MAX_RETRY_MS: f64 = 15_000.0;
+/// How often the reducer is asked for follow-ups without an event: holes waiting out their
+/// grace period, sends waiting for an answer, and sends and fills refused earlier (rate
+/// limited).
+const FOLLOW_UP_TICK_MS: u32 = 250;
+/// Sends and fills refused for going too fast (or by a failing server) are made again every
+/// this many ticks (2 s).
+const RESUME_PAUSED_EVERY: u32 = 8;
+
+/// `ws://host/ws` or `wss://host/ws`, matching the page.
+fn socket_url() -> Option<String> {
+    let location = window().location();
+    let scheme = if location.protocol().ok()? == "https:" {
+        "wss"
+    } else {
+        "ws"
+    };
+    Some(format!("{scheme}://{}/ws", location.host().ok()?))
+}
+
+fn backoff_ms(attempt: u32) -> u32 {
+    let base = (FIRST_RETRY_MS * 2f64.powi(attempt.min(10) as i32)).min(MAX_RETRY_MS);
+    let jitter = 0.5 + js_sys::Math::random();
+    (base * jitter) as u32
+}
+
+async fn send_all(
+    sink: &mut (impl Sink<Message, Error = WebSocketError> + Unpin),
+    commands: impl IntoIterator<Item = ClientCommand>,
+) -> Result<(), WebSocketError> {
+    for command in commands {
+        if let Ok(json) = serde_json::to_string(&command) {
+            sink.send(Message::Text(json)).await?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs for the life of the page.
+pub async fn run(state: RwSignal<ChatState>, mut commands: UnboundedReceiver<ClientCommand>) {
+    // `true` when the browser says it is online again, `false` when it lost the network.
+    let (network_tx, mut network) = unbounded::<bool>();
+    let online_tx = network_tx.clone();
+    let _online = window_event_listener(leptos::ev::online, move |_| {
+        let _ = online_tx.unbounded_send(true);
+    });
+    let _offline = window_event_listener(leptos::ev::offline, move |_| {
+        let _ = network_tx.unbounded_send(false);
+    });
+    let mut offline = false;
+    let mut failures: u32 = 0;
+    loop {
+        // Without a network there is nothing to try until the browser has one again.
+        while offline {
+            match network.next().await {
+                Some(now_online) => offline = !now_online,
+                None => return,
+            }
+        }
+        if let Some(url) = socket_url()
+            && let Ok(socket) = WebSocket::open(&url)
+        {
+            let (mut sink, mut stream) = socket.split();
+            let mut tick = gloo_timers::future::TimeoutFuture::new(FOLLOW_UP_TICK_MS);
+            let mut ticks: u32 = 0;
+            loop {
+                let outgoing = select(commands.next(), network.next());
+                let incoming = select(stream.next(), &mut tick);
+                match select(incoming, outgoing).await {
+                    Either::Left((Either::Right(((), _)), _)) => {
+                        tick = gloo_timers::future::TimeoutFuture::new(FOLLOW_UP_TICK_MS);
+                        ticks = ticks.wrapping_add(1);
+                        let resume = ticks.is_multiple_of(RESUME_PAUSED_EVERY);
+                        let due = state.with_untracked(|s| s.waiting() || (resume && s.paused()));
+                        if !due {
+                            continue;
+                        }
+                        let follow_ups = state
+                            .try_update(|state| {
+                                if resume {
+                                    state.resume_paused();
+                                }
+                                state.follow_ups(js_sys::Date::now())
+                            })
+                            .unwrap_or_default();
+                        if send_all(&mut sink, follow_ups).await.is_err() {
+                            break;
+                        }
+                    }
+                    Either::Left((Either::Left((Some(Ok(Message::Text(text))), _)), _)) => {
+                        match serde_json::from_str::<ServerEvent>(&text) {
+                            Ok(event) => {
+                                if let ServerEvent::Hello {
+                                    protocol_version, ..
+                                } = &event
+                                {
+                                    if *protocol_version != PROTOCOL_VERSION {
+                                        // The server was upgraded: this page's code is stale.
+                                        let _ = window().location().reload();
+                                        return;
+                                    }
+                                    failures = 0;
+                                }
+                                let follow_ups = state
+                                    .try_update(|state| {
+                                        state.apply(event);
+                                        state.follow_ups(js_sys::Date::now())
+                                    })
+                                    .unwrap_or_default();
+                                if send_all(&mut sink, follow_ups).await.is_err() {
+                                    break;
+                                }
+                            }
+                            Err(err) => leptos::logging::warn!("unreadable event: {err}"),
+                        }
+                    }
+                    Either::Left((Either::Left((Some(Ok(Message::Bytes(_))), _)), _)) => {}
+                    Either::Left((Either::Left((Some(Err(_)) | None, _)), _)) => break,
+                    Either::Right((Either::Left((Some(command), _)), _)) => {
+                        if send_all(&mut sink, [command]).await.is_err() {
+                            break;
+                        }
+                    }
+                    // The page is going away.
+                    Either::Right((Either::Left((None, _)), _)) => return,
+                    Either::Right((Either::Right((Some(now_online), _)), _)) => {
+                        if !now_online {
+                            offline = true;
+                            break;
+                        }
+                    }
+                    Either::Right((Either::Right((None, _)), _)) => return,
+                }
+            }
+            // Dropping both halves closes the socket.
+        }
+        state.update(ChatState::disconnected);
+        if offline {
+            continue;
+        }
+        let wait = gloo_timers::future::TimeoutFuture::new(backoff_ms(failures));
+        failures = failures.saturating_add(1);
+        // Coming back online cuts the wait short.
+        if let Either::Right((Some(false), _)) = select(wait, network.next()).await {
+            offline = true;
+        }
+    }
+}

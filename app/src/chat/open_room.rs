@@ -1,0 +1,411 @@
+//! The open room: header, timeline, outbox and composer.
+//!
+//! The timeline scrolls like a chat: it opens at the newest message and stays pinned to the
+//! bottom while the reader is there; a reader scrolled up is not moved by new messages but
+//! shown a "new messages" button. Scrolling near the top loads the previous page, and the view
+//! is kept where it was while the page is prepended (the browser's own scroll anchoring is off,
+//! as not every browser has it).
+
+use super::state::{ChatState, Connection, Entry, Pending};
+use super::time::{clock, day_label, local};
+use super::view::Chat;
+use chrono::NaiveDate;
+use leptos::html;
+use leptos::prelude::*;
+use protocol::{ChatMessage, MessageId, RoomId};
+
+/// How close to the bottom (px) still counts as "at the bottom".
+const PINNED_SLACK: i32 = 48;
+/// How close to the top (px) starts loading the previous page.
+const LOAD_OLDER_WITHIN: i32 = 300;
+
+/// One line of the timeline as drawn: a day heading or an entry.
+#[derive(Debug, Clone, PartialEq)]
+enum Row {
+    Day(NaiveDate),
+    Line(Entry),
+}
+
+impl Row {
+    fn key(&self) -> String {
+        match self {
+            Row::Day(day) => format!("d{day}"),
+            Row::Line(entry) => entry.key(),
+        }
+    }
+}
+
+/// The timeline with a heading before the first message of each day.
+fn rows(timeline: &[Entry]) -> Vec<Row> {
+    let mut rows = Vec::with_capacity(timeline.len() + 4);
+    let mut current_day = None;
+    for entry in timeline {
+        if let Entry::Message(message) = entry {
+            let day = local(message.created_at).date();
+            if current_day != Some(day) {
+                current_day = Some(day);
+                rows.push(Row::Day(day));
+            }
+        }
+        rows.push(Row::Line(entry.clone()));
+    }
+    rows
+}
+
+/// The seqs of the first and the last message drawn: a new first one means older messages were
+/// prepended, a new last one that newer ones arrived (an edit changes neither).
+fn edge_seqs(timeline: &[Entry]) -> (Option<i64>, Option<i64>) {
+    let seq = |entry: &Entry| match entry {
+        Entry::Message(message) => Some(message.seq),
+        Entry::Notice { .. } => None,
+    };
+    let first = timeline.iter().find_map(seq);
+    let last = timeline.iter().rev().find_map(seq);
+    (first, last)
+}
+
+#[component]
+pub fn OpenRoom(chat: Chat, id: RoomId) -> impl IntoView {
+    let state = chat.state;
+    let title = move || {
+        state.with(|s| {
+            s.room(id)
+                .map(|room| room.title.clone())
+                .unwrap_or_default()
+        })
+    };
+    let member_count =
+        move || state.with(|s| s.joined.get(&id).map_or(0, |room| room.members.len()));
+    let timeline = Memo::new(move |_| {
+        state.with(|s| {
+            s.joined
+                .get(&id)
+                .map(|room| room.timeline.clone())
+                .unwrap_or_default()
+        })
+    });
+    let outbox = Memo::new(move |_| {
+        state.with(|s| {
+            s.outbox
+                .iter()
+                .filter(|pending| pending.room_id == id)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    });
+    let list: NodeRef<html::Ol> = NodeRef::new();
+    let input: NodeRef<html::Input> = NodeRef::new();
+    let editing = RwSignal::new(None::<MessageId>);
+
+    // Scroll bookkeeping, updated on every scroll and every redraw.
+    let pinned = StoredValue::new(true);
+    let drawn_height = StoredValue::new(0);
+    let drawn_edges = StoredValue::new((None::<i64>, None::<i64>));
+    let unseen = RwSignal::new(false);
+    let scroll_to_bottom = move || {
+        if let Some(list) = list.get_untracked() {
+            list.set_scroll_top(list.scroll_height());
+        }
+        pinned.set_value(true);
+        unseen.set(false);
+    };
+
+    Effect::new(move |_| {
+        let edges = timeline.with(|timeline| edge_seqs(timeline));
+        outbox.track();
+        let Some(list) = list.get() else { return };
+        // After the browser has laid the change out.
+        request_animation_frame(move || {
+            let height = list.scroll_height();
+            let (first_before, last_before) = drawn_edges.get_value();
+            let prepended = first_before.is_some() && first_before != edges.0;
+            let appended = last_before != edges.1;
+            if pinned.get_value() {
+                list.set_scroll_top(height);
+            } else if prepended {
+                // Keep the messages on screen where they were.
+                list.set_scroll_top(list.scroll_top() + height - drawn_height.get_value());
+            } else if appended {
+                unseen.set(true);
+            }
+            drawn_height.set_value(list.scroll_height());
+            drawn_edges.set_value(edges);
+        });
+    });
+
+    let on_scroll = move |_| {
+        let Some(list) = list.get_untracked() else {
+            return;
+        };
+        let at_bottom =
+            list.scroll_height() - list.scroll_top() - list.client_height() < PINNED_SLACK;
+        pinned.set_value(at_bottom);
+        drawn_height.set_value(list.scroll_height());
+        if at_bottom {
+            unseen.set(false);
+        }
+        // Checked without updating: every scroll event near the top must not redraw the room.
+        let can_load = state.with_untracked(|s| {
+            s.joined
+                .get(&id)
+                .is_some_and(|room| !room.beginning && !room.loading_older())
+        });
+        if can_load && list.scroll_top() < LOAD_OLDER_WITHIN {
+            chat.act(|s| s.load_older(id));
+        }
+    };
+
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let Some(field) = input.get() else { return };
+        let body = field.value();
+        chat.act(|s| s.compose(&body));
+        field.set_value("");
+        // Your own message always brings you to the bottom.
+        pinned.set_value(true);
+    };
+
+    let history_edge = move || {
+        let (beginning, loading) = state.with(|s| {
+            s.joined
+                .get(&id)
+                .map_or((true, false), |room| (room.beginning, room.loading_older()))
+        });
+        if beginning {
+            view! { <span class="aside" data-testid="beginning">"Beginning of the room"</span> }
+                .into_any()
+        } else if loading {
+            view! {
+                <span class="aside loading" data-testid="loading-older">
+                    "Loading older messages…"
+                </span>
+            }
+            .into_any()
+        } else {
+            view! {
+                <button
+                    class="small"
+                    data-testid="load-older"
+                    on:click=move |_| chat.act(|s| s.load_older(id))
+                >
+                    "Load older messages"
+                </button>
+            }
+            .into_any()
+        }
+    };
+
+    view! {
+        <header class="room-head">
+            <h1 data-testid="room-title">{title}</h1>
+            <span class="aside">
+                {move || match member_count() {
+                    1 => "1 member".to_owned(),
+                    n => format!("{n} members"),
+                }}
+            </span>
+            <button class="small" data-testid="leave" on:click=move |_| chat.act(|s| Some(s.leave(id)))>
+                "Leave"
+            </button>
+        </header>
+        <div class="timeline-frame">
+            <ol class="timeline" node_ref=list data-testid="timeline" on:scroll=on_scroll>
+                <li class="history-edge">{history_edge}</li>
+                <For
+                    each=move || timeline.with(|timeline| rows(timeline))
+                    key=Row::key
+                    let:row
+                >
+                    {match row {
+                        Row::Day(day) => {
+                            view! {
+                                <li class="day" data-testid="day">
+                                    <span>{move || day_label(day, chat.today.get())}</span>
+                                </li>
+                            }
+                                .into_any()
+                        }
+                        Row::Line(Entry::Message(message)) => {
+                            view! { <MessageLine chat message editing /> }.into_any()
+                        }
+                        Row::Line(Entry::Notice { text, .. }) => {
+                            view! { <li class="notice-line" data-testid="member-notice">{text}</li> }
+                                .into_any()
+                        }
+                    }}
+                </For>
+                <For each=move || outbox.get() key=|p| (p.nonce.clone(), p.failed.clone()) let:pending>
+                    <PendingLine chat pending />
+                </For>
+            </ol>
+            <Show when=move || unseen.get()>
+                <button class="new-messages" data-testid="new-messages" on:click=move |_| scroll_to_bottom()>
+                    "New messages ↓"
+                </button>
+            </Show>
+        </div>
+        <form class="composer" on:submit=submit>
+            <input
+                node_ref=input
+                type="text"
+                name="body"
+                placeholder=move || format!("Message {}", title())
+                aria-label="Message"
+                autocomplete="off"
+                maxlength=protocol::MAX_MESSAGE_CHARS.to_string()
+                data-testid="composer"
+            />
+            <button type="submit">"Send"</button>
+        </form>
+    }
+}
+
+/// One posted message, with its author's (and admins') actions, or the form editing it.
+#[component]
+fn MessageLine(
+    chat: Chat,
+    message: ChatMessage,
+    editing: RwSignal<Option<MessageId>>,
+) -> impl IntoView {
+    let state = chat.state;
+    let id = message.id;
+    let (own, may_delete) = state.with_untracked(|s| {
+        (
+            s.me.as_ref().is_some_and(|me| me.id == message.author.id),
+            s.may_delete(&message),
+        )
+    });
+    let deleted = message.deleted;
+    let edited = message.edited_at.is_some() && !deleted;
+    let body = message.body.clone();
+    let field: NodeRef<html::Input> = NodeRef::new();
+    // The edit field takes the keyboard as soon as it appears (`autofocus` only works on load).
+    Effect::new(move |_| {
+        if let Some(field) = field.get() {
+            let _ = field.focus();
+        }
+    });
+
+    let save = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        if let Some(field) = field.get() {
+            let text = field.value();
+            chat.act(|s| s.edit(id, &text));
+        }
+        editing.set(None);
+    };
+    let delete = move |_| {
+        if confirm("Delete this message? Everyone in the room will see that it was deleted.") {
+            chat.act(|s| Some(s.delete(id)));
+        }
+    };
+    let content = move || {
+        if deleted {
+            view! { <p class="body tombstone" data-testid="tombstone">"This message was deleted."</p> }
+                .into_any()
+        } else if editing.get() == Some(id) {
+            view! {
+                <form class="edit" on:submit=save>
+                    <input
+                        node_ref=field
+                        type="text"
+                        value=body.clone()
+                        aria-label="Edit message"
+                        maxlength=protocol::MAX_MESSAGE_CHARS.to_string()
+                        data-testid="edit-field"
+                        on:keydown=move |event| {
+                            if event.key() == "Escape" {
+                                editing.set(None);
+                            }
+                        }
+                    />
+                    <button type="submit" class="small">"Save"</button>
+                    <button type="button" class="small link-button" on:click=move |_| editing.set(None)>
+                        "Cancel"
+                    </button>
+                </form>
+            }
+                .into_any()
+        } else {
+            view! { <p class="body">{body.clone()}</p> }.into_any()
+        }
+    };
+
+    view! {
+        <li class="message" class:own=own class:deleted=deleted data-testid="message" data-seq=message.seq.to_string()>
+            <div class="meta">
+                <span class="author">{message.author.username.clone()}</span>
+                <time datetime=message.created_at.to_rfc3339()>{clock(message.created_at)}</time>
+                {edited.then(|| view! { <span class="edited" data-testid="edited">"edited"</span> })}
+                {(!deleted && (own || may_delete))
+                    .then(|| {
+                        view! {
+                            <span class="actions">
+                                {own
+                                    .then(|| {
+                                        view! {
+                                            <button
+                                                class="link-button"
+                                                data-testid="edit"
+                                                on:click=move |_| editing.set(Some(id))
+                                            >
+                                                "Edit"
+                                            </button>
+                                        }
+                                    })}
+                                <button class="link-button" data-testid="delete" on:click=delete>
+                                    "Delete"
+                                </button>
+                            </span>
+                        }
+                    })}
+            </div>
+            {content}
+        </li>
+    }
+}
+
+/// A message in the outbox: on its way, or refused with the reason and a retry.
+#[component]
+fn PendingLine(chat: Chat, pending: Pending) -> impl IntoView {
+    let state = chat.state;
+    let online = move || state.with(|s| s.connection == Connection::Online);
+    let nonce = pending.nonce.clone();
+    let status = match pending.failed.clone() {
+        Some(reason) => {
+            let (retry, discard) = (nonce.clone(), nonce);
+            view! {
+                <span class="failed">"Not sent: " {reason}</span>
+                <span class="actions">
+                    <button class="link-button" data-testid="retry" on:click=move |_| chat.act(|s| s.retry(&retry))>
+                        "Retry"
+                    </button>
+                    <button
+                        class="link-button"
+                        on:click=move |_| state.update(|s: &mut ChatState| s.discard(&discard))
+                    >
+                        "Discard"
+                    </button>
+                </span>
+            }
+            .into_any()
+        }
+        None => view! {
+            <span class="aside">
+                {move || if online() { "Sending…" } else { "Waiting for the connection…" }}
+            </span>
+        }
+        .into_any(),
+    };
+    view! {
+        <li class="message own pending" data-testid="pending">
+            <div class="meta">{status}</div>
+            <p class="body">{pending.body.clone()}</p>
+        </li>
+    }
+}
+
+/// The browser's confirmation dialog; the server render never asks.
+fn confirm(question: &str) -> bool {
+    window().confirm_with_message(question).unwrap_or(false)
+}

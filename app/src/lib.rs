@@ -1,0 +1,106 @@
+//! Whisper's pages: Leptos components rendered on the server (`ssr`) and hydrated in the browser
+//! (`hydrate`, the WASM bundle built by cargo-leptos). Never both features at once.
+//!
+//! # Layout
+//!
+//! - [`shell`] is the HTML document; [`App`] holds the router and the page chrome.
+//! - `pages/`: one file per page (`login`, `setup`, `signup`, `home` (the chat), `admin_users`,
+//!   `admin_rooms`).
+//! - [`chat`]: the chat client — state reducer, WebSocket connection, chat components.
+//! - `components/`: pieces shared by pages (the top bar, admin tabs, notices).
+//! - [`api`]: server functions the pages read their data through. They run on the server, where
+//!   they reach the database through the [`backend::Backend`] trait that the `server` crate
+//!   implements and provides as Leptos context (the server crate depends on this one, not the
+//!   other way round).
+//!
+//! # How a request flows
+//!
+//! Forms (log-in, set-up, admin actions) are plain HTML forms posting to the server's own
+//! handlers, which answer with a redirect: they work the same with JavaScript off and on. Pages
+//! render with `SsrMode::Async`, so the server sends complete HTML once every resource is loaded.
+//! Who may see which page is decided on the server before Leptos runs (the server's `gate`
+//! middleware); the server functions check again on their own.
+
+// The chat page's view types nest deeply; the release (wasm-release) build needs more room to
+// compute their layout than the default 128.
+#![recursion_limit = "256"]
+
+pub mod api;
+#[cfg(feature = "ssr")]
+pub mod backend;
+pub mod chat;
+mod components;
+mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    SsrMode, StaticSegment,
+    components::{Route, Router, Routes},
+};
+
+/// The HTML document around the app; the server renders it for every page.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                // No favicon file: an inline empty icon keeps the browser from requesting one.
+                <link rel="icon" href="data:," />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// The router and the pages.
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+
+    view! {
+        <Stylesheet id="leptos" href="/pkg/whisper.css" />
+        <Title text="Whisper" />
+        <Router>
+            <Routes fallback=pages::not_found::NotFound>
+                <Route path=StaticSegment("") view=pages::home::HomePage ssr=SsrMode::Async />
+                <Route path=StaticSegment("login") view=pages::login::LoginPage ssr=SsrMode::Async />
+                <Route path=StaticSegment("setup") view=pages::setup::SetupPage ssr=SsrMode::Async />
+                <Route
+                    path=StaticSegment("signup")
+                    view=pages::signup::SignupPage
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=(StaticSegment("admin"), StaticSegment("users"))
+                    view=pages::admin_users::AdminUsersPage
+                    ssr=SsrMode::Async
+                />
+                <Route
+                    path=(StaticSegment("admin"), StaticSegment("rooms"))
+                    view=pages::admin_rooms::AdminRoomsPage
+                    ssr=SsrMode::Async
+                />
+            </Routes>
+        </Router>
+    }
+}
+
+/// Entry point of the WASM bundle: takes over the server-rendered page.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+    // A marker for tests and tools: the page is interactive from here on.
+    if let Some(body) = document().body() {
+        let _ = body.set_attribute("data-hydrated", "");
+    }
+}

@@ -1,0 +1,50 @@
+use crate::api::get_viewer;
+use crate::components::notice::Notices;
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+/// The log-in form. Where to go afterwards travels in `?next=` (set by the server's gate).
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let query = use_query_map();
+    let next = move || query.read().get("next").unwrap_or_else(|| "/".into());
+    let viewer = Resource::new(|| (), |_| get_viewer());
+    view! {
+        <main class="centered">
+            <form class="card auth-card" method="post" action="/auth/login" data-testid="login-form">
+                <h1>"Sign in to Whisper"</h1>
+                <Notices />
+                <label>
+                    "Username"
+                    <input name="username" autocomplete="username" required autofocus />
+                </label>
+                <label>
+                    "Password"
+                    <input
+                        type="password"
+                        name="password"
+                        autocomplete="current-password"
+                        required
+                    />
+                </label>
+                <input type="hidden" name="next" prop:value=next />
+                <button type="submit">"Sign in"</button>
+                <Suspense>
+                    {move || Suspend::new(async move {
+                        viewer
+                            .await
+                            .ok()
+                            .filter(|viewer| viewer.open_signup)
+                            .map(|_| {
+                                view! {
+                                    <p class="aside">
+                                        "No account yet? " <a href="/signup">"Sign up"</a>
+                                    </p>
+                                }
+                            })
+                    })}
+                </Suspense>
+            </form>
+        </main>
+    }
+}

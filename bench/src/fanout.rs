@@ -1,0 +1,285 @@
+//! Fan-out throughput and latency: R rooms of C members each; S members (spread over the rooms)
+//! send M messages per second each; every member counts what it receives. A message's body is
+//! the time it was sent, so each delivery yields one latency sample.
+
+use crate::server_stats::{self, Sample};
+use crate::setup::Admin;
+use crate::socket;
+use anyhow::bail;
+use futures_util::StreamExt;
+use protocol::{ClientCommand, RequestId, RoomId, ServerEvent};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{Barrier, watch};
+use tokio_tungstenite::tungstenite::Message;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[arg(long, default_value_t = 50)]
+    rooms: usize,
+    #[arg(long, default_value_t = 50)]
+    clients_per_room: usize,
+    /// Sending clients in all, spread evenly over the rooms.
+    #[arg(long, default_value_t = 50)]
+    senders: usize,
+    /// Messages per second per sender.
+    #[arg(long, default_value_t = 30.0)]
+    rate: f64,
+    /// How long senders send.
+    #[arg(long, default_value_t = 20)]
+    seconds: u64,
+    /// How long to wait after sending for the last deliveries before counting them lost.
+    #[arg(long, default_value_t = 10)]
+    drain_seconds: u64,
+    /// Other nodes of the same deployment (base URLs, comma-separated). Each room's members are
+    /// spread over `--url` and these in turn; its senders (the first member of a room, in the
+    /// default layout) are on `--url`, so latency is reported separately for deliveries on the
+    /// senders' node and on the others.
+    #[arg(long, value_delimiter = ',')]
+    nodes: Vec<String>,
+}
+
+/// What one client saw.
+#[derive(Default)]
+struct Tally {
+    latencies_us: Vec<u32>,
+    refused: u64,
+    sent: u64,
+    /// When the last delivery arrived, in µs since the run's epoch.
+    last_receipt_us: u64,
+    /// Connected to another node than `--url`.
+    other_node: bool,
+}
+
+pub async fn run(admin: Arc<Admin>, server_pids: Vec<u32>, args: Args) -> anyhow::Result<()> {
+    if args.senders > args.rooms * args.clients_per_room || args.rate <= 0.0 {
+        bail!("need senders <= rooms * clients-per-room and a positive rate");
+    }
+    let titles: Vec<String> = (0..args.rooms).map(|r| format!("bench-room-{r}")).collect();
+    let rooms = admin.rooms(&titles).await?;
+    let names: Vec<String> = (0..args.rooms)
+        .flat_map(|r| (0..args.clients_per_room).map(move |c| format!("bench-r{r}-c{c}")))
+        .collect();
+    eprintln!("signing in {} users…", names.len());
+    let cookies = admin.sessions(&names).await?;
+
+    let clients = names.len();
+    let ready = Arc::new(Barrier::new(clients + 1));
+    let (stop_tx, stop) = watch::channel(false);
+    let epoch = Instant::now();
+    let mut tasks = Vec::new();
+    let urls: Vec<String> = std::iter::once(admin.url.clone())
+        .chain(args.nodes.iter().cloned())
+        .collect();
+    for (index, cookie) in cookies.into_iter().enumerate() {
+        let room = rooms[index / args.clients_per_room];
+        let sends = is_sender(index, clients, args.senders);
+        let node = (index % args.clients_per_room) % urls.len();
+        let (url, ready, stop) = (urls[node].clone(), Arc::clone(&ready), stop.clone());
+        let period = Duration::from_secs_f64(1.0 / args.rate);
+        tasks.push(tokio::spawn(async move {
+            let mut tally = client(
+                url,
+                cookie,
+                room,
+                sends.then_some(period),
+                ready,
+                stop,
+                epoch,
+            )
+            .await?;
+            tally.other_node = node != 0;
+            Ok::<_, anyhow::Error>(tally)
+        }));
+    }
+    ready.wait().await;
+    eprintln!("{clients} clients joined; sending for {} s…", args.seconds);
+
+    let start = Instant::now();
+    let start_us = epoch.elapsed().as_micros() as u64;
+    let before = (!server_pids.is_empty())
+        .then(|| server_stats::sample_all(&server_pids))
+        .transpose()?;
+    let own_before = server_stats::sample(std::process::id())?;
+    tokio::time::sleep(Duration::from_secs(args.seconds)).await;
+    stop_tx.send_replace(true);
+    let sent_window = start.elapsed();
+
+    let mut tallies = Vec::new();
+    for task in tasks {
+        tallies.push(task.await??);
+    }
+    let after = (!server_pids.is_empty())
+        .then(|| server_stats::sample_all(&server_pids))
+        .transpose()?;
+    let own = server_stats::sample(std::process::id())?.cpu_seconds - own_before.cpu_seconds;
+    let last_us = tallies
+        .iter()
+        .map(|t| t.last_receipt_us)
+        .max()
+        .unwrap_or(start_us);
+    let delivery_window = Duration::from_micros(last_us.saturating_sub(start_us));
+    report(
+        &args,
+        &tallies,
+        sent_window,
+        delivery_window,
+        start.elapsed(),
+        before,
+        after,
+    );
+    println!("load generator CPU: {own:.1} s (it shares the machine with the server)");
+    Ok(())
+}
+
+/// Whether flat client `index` is one of the `senders` chosen evenly among `clients` (the
+/// k-th sender is client k·clients/senders), which spreads senders over the rooms.
+fn is_sender(index: usize, clients: usize, senders: usize) -> bool {
+    (0..senders).any(|k| k * clients / senders == index)
+}
+
+async fn client(
+    url: String,
+    cookie: String,
+    room: RoomId,
+    send_every: Option<Duration>,
+    ready: Arc<Barrier>,
+    mut stop: watch::Receiver<bool>,
+    epoch: Instant,
+) -> anyhow::Result<Tally> {
+    let mut socket = socket::open(&url, &cookie).await?;
+    socket::join(&mut socket, room).await?;
+    let (mut sink, mut stream) = socket.split();
+    ready.wait().await;
+
+    let mut tally = Tally::default();
+    let mut ticker = send_every.map(tokio::time::interval);
+    let mut sending = send_every.is_some();
+    let mut request = 1u64;
+    // Nonces unique across runs: the bench reuses its users, and the server stores one message
+    // per (user, nonce).
+    let run = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |since| since.as_nanos());
+    // Once told to stop, keep reading until nothing has come for a while.
+    let quiet_after_stop = Duration::from_secs(2);
+    loop {
+        let tick = async {
+            match (&mut ticker, sending) {
+                (Some(ticker), true) => {
+                    ticker.tick().await;
+                }
+                _ => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            frame = tokio::time::timeout(if *stop.borrow() { quiet_after_stop } else { Duration::from_secs(3600) }, stream.next()) => {
+                let Ok(frame) = frame else { break };
+                let Some(Ok(Message::Text(text))) = frame else {
+                    if frame.is_none() { break } else { continue }
+                };
+                match serde_json::from_str::<ServerEvent>(&text)? {
+                    ServerEvent::Message { message } if message.room_id == room => {
+                        if let Ok(sent_us) = message.body.parse::<u64>() {
+                            let now_us = epoch.elapsed().as_micros() as u64;
+                            tally.latencies_us.push(now_us.saturating_sub(sent_us) as u32);
+                            tally.last_receipt_us = now_us;
+                        }
+                    }
+                    ServerEvent::Error { .. } => tally.refused += 1,
+                    _ => {}
+                }
+            }
+            () = tick => {
+                let body = epoch.elapsed().as_micros().to_string();
+                let nonce = format!("{run:x}-{request}");
+                socket::send(&mut sink, &ClientCommand::Send { request_id: RequestId(request), room_id: room, body, nonce }).await?;
+                request += 1;
+                tally.sent += 1;
+            }
+            _ = stop.changed() => {
+                sending = false;
+            }
+        }
+    }
+    Ok(tally)
+}
+
+fn percentile(sorted: &[u32], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let index = ((sorted.len() - 1) as f64 * p).round() as usize;
+    f64::from(sorted[index]) / 1000.0
+}
+
+fn print_latency(label: &str, sorted: &[u32]) {
+    println!(
+        "{label}: p50 {:.1}  p90 {:.1}  p99 {:.1}  max {:.1}",
+        percentile(sorted, 0.50),
+        percentile(sorted, 0.90),
+        percentile(sorted, 0.99),
+        percentile(sorted, 1.0)
+    );
+}
+
+fn report(
+    args: &Args,
+    tallies: &[Tally],
+    send_window: Duration,
+    delivery_window: Duration,
+    total: Duration,
+    before: Option<Sample>,
+    after: Option<Sample>,
+) {
+    let sent: u64 = tallies.iter().map(|t| t.sent).sum();
+    let refused: u64 = tallies.iter().map(|t| t.refused).sum();
+    let accepted = sent - refused;
+    let expected = accepted * args.clients_per_room as u64;
+    let mut latencies: Vec<u32> = tallies
+        .iter()
+        .flat_map(|t| t.latencies_us.iter().copied())
+        .collect();
+    latencies.sort_unstable();
+    let got = latencies.len() as u64;
+    let secs = delivery_window.as_secs_f64().max(send_window.as_secs_f64());
+    println!(
+        "fanout: rooms={} clients/room={} senders={} rate={}/s for {} s",
+        args.rooms, args.clients_per_room, args.senders, args.rate, args.seconds
+    );
+    println!("messages sent: {sent} (refused by the server: {refused})");
+    println!(
+        "deliveries: {got} of {expected} expected; lost: {}",
+        expected.saturating_sub(got)
+    );
+    println!(
+        "deliveries/s: {:.0} (first send to last delivery: {secs:.1} s; offered: {:.0}/s)",
+        got as f64 / secs,
+        args.senders as f64 * args.rate * args.clients_per_room as f64
+    );
+    print_latency("latency ms", &latencies);
+    if tallies.iter().any(|t| t.other_node) {
+        for (label, other) in [
+            ("  on the senders' node", false),
+            ("  on other nodes", true),
+        ] {
+            let mut some: Vec<u32> = tallies
+                .iter()
+                .filter(|t| t.other_node == other)
+                .flat_map(|t| t.latencies_us.iter().copied())
+                .collect();
+            some.sort_unstable();
+            print_latency(label, &some);
+        }
+    }
+    if let (Some(before), Some(after)) = (before, after) {
+        let cpu = after.cpu_seconds - before.cpu_seconds;
+        println!(
+            "server CPU: {cpu:.1} s over {:.1} s ({:.0}% of one core); deliveries per server CPU-second: {:.0}",
+            total.as_secs_f64(),
+            100.0 * cpu / total.as_secs_f64(),
+            got as f64 / cpu.max(0.001)
+        );
+        println!("server RSS: {:.1} MB", after.rss_bytes as f64 / 1e6);
+    }
+}

@@ -1,0 +1,67 @@
+//! Whisper's load generator. It drives a running server the way browsers do (HTTP log-in, one
+//! WebSocket per client, the protocol crate's commands) and reads the server's CPU time and
+//! memory from `/proc/<pid>`, so results can be put per server CPU-second.
+//!
+//! # Layout
+//!
+//! - `setup`: the admin session, rooms and users the runs need (created once, reused).
+//! - `socket`: one WebSocket client.
+//! - `server_stats`: CPU seconds and resident memory of the server process.
+//! - `fanout`: senders at a fixed rate, every member counting deliveries and latency.
+//! - `idle`: memory per idle socket.
+//! - `history`: latency of history pages, for rooms of any size.
+//!
+//! Run the server with limits that let one machine act as thousands of users, for example:
+//! `WHISPER_LOGIN_PER_IP_PER_MINUTE=1000000 WHISPER_SENDS_PER_SECOND=1000 whisper`.
+//! BENCHMARKS.md has the exact commands behind each figure.
+
+mod fanout;
+mod history;
+mod idle;
+mod server_stats;
+mod setup;
+mod socket;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "bench", about = "Load generator for a running Whisper server")]
+struct Cli {
+    /// The server's base URL.
+    #[arg(long, default_value = "http://127.0.0.1:3000", global = true)]
+    url: String,
+    /// Admin account as NAME:PASSWORD; created by first-run set-up if the server has none.
+    #[arg(long, default_value = "bench-admin:bench-password", global = true)]
+    admin: String,
+    /// The server's process id, to read its CPU time and memory; with several nodes, their
+    /// ids separated by commas (CPU and memory are summed).
+    #[arg(long, global = true, value_delimiter = ',')]
+    server_pid: Vec<u32>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Fan-out throughput: R rooms of C members; S of them send M messages per second each.
+    Fanout(fanout::Args),
+    /// Server memory per idle WebSocket.
+    Idle(idle::Args),
+    /// Round trip of history pages in one room (fill it first; see BENCHMARKS.md).
+    History(history::Args),
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let (name, password) = cli
+        .admin
+        .split_once(':')
+        .ok_or_else(|| anyhow::anyhow!("--admin must be NAME:PASSWORD"))?;
+    let admin = std::sync::Arc::new(setup::Admin::sign_in(&cli.url, name, password).await?);
+    match cli.command {
+        Command::Fanout(args) => fanout::run(admin, cli.server_pid, args).await,
+        Command::Idle(args) => idle::run(admin, cli.server_pid.first().copied(), args).await,
+        Command::History(args) => history::run(admin, args).await,
+    }
+}

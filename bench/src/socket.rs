@@ -1,0 +1,72 @@
+//! One WebSocket client, authenticated by a session cookie.
+
+use anyhow::{Context, bail};
+use futures_util::{SinkExt, StreamExt};
+use protocol::{ChatMessage, ClientCommand, RequestId, RoomId, ServerEvent};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+pub type Stream =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Connects and reads `hello`.
+pub async fn open(url: &str, cookie: &str) -> anyhow::Result<Stream> {
+    let ws_url = format!("{}/ws", url.replacen("http", "ws", 1));
+    let mut request = ws_url.into_client_request()?;
+    request.headers_mut().insert("cookie", cookie.parse()?);
+    let (mut socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .context("WebSocket upgrade")?;
+    match next_event(&mut socket).await? {
+        ServerEvent::Hello { .. } => Ok(socket),
+        other => bail!("expected hello, got {other:?}"),
+    }
+}
+
+/// The next event (pings answered by tungstenite and skipped).
+pub async fn next_event(socket: &mut Stream) -> anyhow::Result<ServerEvent> {
+    loop {
+        match socket.next().await.context("socket closed")?? {
+            Message::Text(text) => return Ok(serde_json::from_str(&text)?),
+            Message::Close(frame) => bail!("closed by server: {frame:?}"),
+            _ => continue,
+        }
+    }
+}
+
+/// Joins a room and waits for the `joined` answering the join (not the one a socket gets on
+/// connect for a room its user is already in: the server is still working on the join until
+/// its answer comes); returns the latest messages it carried.
+pub async fn join(socket: &mut Stream, room: RoomId) -> anyhow::Result<Vec<ChatMessage>> {
+    send(
+        socket,
+        &ClientCommand::Join {
+            request_id: RequestId(0),
+            room_id: room,
+        },
+    )
+    .await?;
+    loop {
+        match next_event(socket).await? {
+            ServerEvent::Joined {
+                request_id: Some(RequestId(0)),
+                room: info,
+                recent,
+                ..
+            } if info.id == room => return Ok(recent),
+            ServerEvent::Error { message, .. } => bail!("join refused: {message}"),
+            _ => {}
+        }
+    }
+}
+
+pub async fn send(
+    socket: &mut (impl SinkExt<Message> + Unpin),
+    command: &ClientCommand,
+) -> anyhow::Result<()> {
+    let json = serde_json::to_string(command)?;
+    socket
+        .send(Message::text(json))
+        .await
+        .map_err(|_| anyhow::anyhow!("send failed"))
+}

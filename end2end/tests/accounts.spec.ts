@@ -1,0 +1,135 @@
+// Accounts in a real browser: first-run set-up, log-in, the admin area, a second user in a
+// second browser context, log-out; with JavaScript (hydrated) and without (server-rendered).
+import { test, expect } from "@playwright/test";
+import {
+  ADMIN,
+  MEMBER,
+  AdminUsersPage,
+  LoginPage,
+  failOnConsoleErrors,
+  waitForHydration,
+} from "./pages";
+
+test.describe.serial("accounts", () => {
+  test("first run leads every page to set-up, which creates the admin", async ({ page }) => {
+    const noErrors = failOnConsoleErrors(page);
+    await page.goto("/admin/users");
+    await expect(page).toHaveURL(/\/setup$/);
+    await waitForHydration(page);
+    await page.getByLabel("Admin username").fill(ADMIN.name);
+    await page.getByLabel("Password", { exact: true }).fill(ADMIN.password);
+    await page.getByLabel("Repeat password").fill("not-the-same");
+    await page.getByRole("button", { name: "Create admin and sign in" }).click();
+    await expect(page.getByTestId("error")).toHaveText("The two passwords differ.");
+
+    await page.getByLabel("Admin username").fill(ADMIN.name);
+    await page.getByLabel("Password", { exact: true }).fill(ADMIN.password);
+    await page.getByLabel("Repeat password").fill(ADMIN.password);
+    await page.getByRole("button", { name: "Create admin and sign in" }).click();
+    await expect(page.getByTestId("welcome")).toHaveText(`Welcome, ${ADMIN.name}.`);
+    await expect(page.getByTestId("signed-in-as")).toHaveText(ADMIN.name);
+    await expect(page.getByTestId("connection")).toHaveText("Online");
+    noErrors();
+  });
+
+  test("the set-up page is gone once an admin exists", async ({ page }) => {
+    const response = await page.goto("/setup");
+    expect(response?.status()).toBe(404);
+  });
+
+  test("wrong password, then right one, lands on the page first asked for", async ({ page }) => {
+    const noErrors = failOnConsoleErrors(page);
+    await page.goto("/admin/users");
+    await expect(page).toHaveURL(/\/login\?next=%2Fadmin%2Fusers$/);
+    await waitForHydration(page);
+    const login = new LoginPage(page);
+    await login.login(ADMIN.name, "wrong-password");
+    await expect(login.error()).toHaveText("Wrong username or password.");
+    await login.login(ADMIN.name, ADMIN.password);
+    await expect(page).toHaveURL(/\/admin\/users$/);
+    await expect(page.getByRole("heading", { name: "Users" })).toBeVisible();
+    noErrors();
+  });
+
+  test("admin creates a member, who signs in in a second browser and cannot administer", async ({
+    browser,
+  }) => {
+    const adminContext = await browser.newContext();
+    const adminPage = await adminContext.newPage();
+    const noAdminErrors = failOnConsoleErrors(adminPage);
+    await new LoginPage(adminPage).goto();
+    await new LoginPage(adminPage).login(ADMIN.name, ADMIN.password);
+    await expect(adminPage.getByTestId("welcome")).toBeVisible();
+    await adminPage.getByTestId("admin-link").click();
+    const users = new AdminUsersPage(adminPage);
+    await expect(adminPage.getByRole("heading", { name: "Users" })).toBeVisible();
+    await users.createUser(MEMBER.name, MEMBER.password);
+    await expect(users.row(MEMBER.name)).toBeVisible();
+    await expect(users.row(MEMBER.name).locator(".badge.staff")).toHaveCount(0);
+    await expect(users.row(ADMIN.name).locator(".badge.admin")).toHaveCount(1);
+
+    const memberContext = await browser.newContext();
+    const memberPage = await memberContext.newPage();
+    const noMemberErrors = failOnConsoleErrors(memberPage);
+    await new LoginPage(memberPage).goto();
+    await new LoginPage(memberPage).login(MEMBER.name, MEMBER.password);
+    await expect(memberPage.getByTestId("welcome")).toHaveText(`Welcome, ${MEMBER.name}.`);
+    await expect(memberPage.getByTestId("admin-link")).toHaveCount(0);
+    // Checked here: the deliberate 403 below logs a (wanted) console error.
+    noMemberErrors();
+    const forbidden = await memberPage.goto("/admin/users");
+    expect(forbidden?.status()).toBe(403);
+    await expect(memberPage.getByRole("heading", { name: "Admins only" })).toBeVisible();
+
+    await memberPage.goto("/");
+    await waitForHydration(memberPage);
+    await memberPage.getByRole("button", { name: "Log out" }).click();
+    await expect(memberPage).toHaveURL(/\/login$/);
+    await memberPage.goto("/");
+    await expect(memberPage).toHaveURL(/\/login$/);
+    noAdminErrors();
+    await adminContext.close();
+    await memberContext.close();
+  });
+
+  test("admin disables the member; the member can no longer sign in", async ({ browser }) => {
+    const adminContext = await browser.newContext();
+    const adminPage = await adminContext.newPage();
+    await new LoginPage(adminPage).goto();
+    await new LoginPage(adminPage).login(ADMIN.name, ADMIN.password);
+    const users = new AdminUsersPage(adminPage);
+    await users.goto();
+    await users.row(MEMBER.name).getByRole("button", { name: "Disable" }).click();
+    await expect(adminPage.getByTestId("notice")).toHaveText("User disabled; their sessions have ended.");
+    await expect(users.row(MEMBER.name).locator(".badge.disabled")).toBeVisible();
+
+    const memberContext = await browser.newContext();
+    const memberPage = await memberContext.newPage();
+    const login = new LoginPage(memberPage);
+    await login.goto();
+    await login.login(MEMBER.name, MEMBER.password);
+    await expect(login.error()).toHaveText("Wrong username or password.");
+
+    await users.row(MEMBER.name).getByRole("button", { name: "Enable" }).click();
+    await expect(adminPage.getByTestId("notice")).toHaveText("User enabled.");
+    await login.login(MEMBER.name, MEMBER.password);
+    await expect(memberPage.getByTestId("welcome")).toBeVisible();
+    await adminContext.close();
+    await memberContext.close();
+  });
+
+  test("everything works with JavaScript off (server-rendered forms)", async ({ browser }) => {
+    const context = await browser.newContext({ javaScriptEnabled: false });
+    const page = await context.newPage();
+    await page.goto("/");
+    await expect(page).toHaveURL(/\/login$/);
+    const login = new LoginPage(page);
+    await login.login(MEMBER.name, "wrong-password");
+    await expect(login.error()).toHaveText("Wrong username or password.");
+    await login.login(MEMBER.name, MEMBER.password);
+    await expect(page.getByTestId("welcome")).toHaveText(`Welcome, ${MEMBER.name}.`);
+    await page.getByRole("button", { name: "Log out" }).click();
+    await expect(page).toHaveURL(/\/login$/);
+    await context.close();
+  });
+});

@@ -1,0 +1,126 @@
+// Page objects: how the specs reach each page's controls, by role, label or data-testid.
+import { expect, type Browser, type Page } from "@playwright/test";
+
+export const ADMIN = { name: "ada", password: "ada-password-1" };
+export const MEMBER = { name: "ben", password: "ben-password-1" };
+
+export class LoginPage {
+  constructor(private readonly page: Page) {}
+
+  async goto(path = "/login") {
+    await this.page.goto(path);
+  }
+
+  async login(name: string, password: string) {
+    await this.page.getByLabel("Username").fill(name);
+    await this.page.getByLabel("Password").fill(password);
+    await this.page.getByRole("button", { name: "Sign in" }).click();
+  }
+
+  error() {
+    return this.page.getByTestId("error");
+  }
+}
+
+export class AdminUsersPage {
+  constructor(private readonly page: Page) {}
+
+  async goto() {
+    await this.page.goto("/admin/users");
+    await expect(this.page.getByRole("heading", { name: "Users" })).toBeVisible();
+  }
+
+  async createUser(name: string, password: string, opts: { staff?: boolean } = {}) {
+    const form = this.page.getByTestId("create-user");
+    await form.getByLabel("Username").fill(name);
+    await form.getByLabel("Password").fill(password);
+    if (opts.staff) await form.getByLabel("Staff").check();
+    await form.getByRole("button", { name: "Create user" }).click();
+    await expect(this.page.getByTestId("notice")).toHaveText("User created.");
+  }
+
+  row(name: string) {
+    return this.page.getByTestId(`user-${name}`);
+  }
+}
+
+/// Fails the test on any console error or uncaught exception (a hydration panic shows up here).
+export function failOnConsoleErrors(page: Page) {
+  const errors: string[] = [];
+  page.on("console", (msg) => {
+    if (msg.type() === "error") errors.push(msg.text());
+  });
+  page.on("pageerror", (err) => errors.push(err.message));
+  return () => expect(errors, "console errors").toEqual([]);
+}
+
+/// Waits until the WASM bundle has taken over the page.
+export async function waitForHydration(page: Page) {
+  await page.locator("body[data-hydrated]").waitFor({ state: "attached" });
+}
+
+export class AdminRoomsPage {
+  constructor(private readonly page: Page) {}
+
+  async goto() {
+    await this.page.goto("/admin/rooms");
+    await expect(this.page.getByRole("heading", { name: "Rooms" })).toBeVisible();
+  }
+
+  async createRoom(title: string, opts: { staffOnly?: boolean } = {}) {
+    const form = this.page.getByTestId("create-room");
+    await form.getByLabel("Title").fill(title);
+    if (opts.staffOnly) await form.getByLabel("Staff only").check();
+    await form.getByRole("button", { name: "Create room" }).click();
+    await expect(this.page.getByTestId("notice")).toHaveText("Room created.");
+  }
+
+  row(title: string) {
+    return this.page.getByTestId(`room-${title}`);
+  }
+}
+
+/// The chat page of one signed-in browser.
+export class ChatPage {
+  constructor(readonly page: Page) {}
+
+  async goto() {
+    await this.page.goto("/");
+    await waitForHydration(this.page);
+    await expect(this.page.getByTestId("connection")).toHaveText("Online");
+  }
+
+  room(title: string) {
+    return this.page.getByTestId("room").and(this.page.locator(`[data-title="${title}"]`));
+  }
+
+  async open(title: string) {
+    await this.room(title).click();
+    await expect(this.page.getByTestId("room-title")).toHaveText(title);
+  }
+
+  async say(text: string) {
+    await this.page.getByTestId("composer").fill(text);
+    await this.page.getByTestId("composer").press("Enter");
+    await expect(this.page.getByTestId("composer")).toHaveValue("");
+  }
+
+  messages() {
+    return this.page.getByTestId("message");
+  }
+
+  alert() {
+    return this.page.getByTestId("chat-alert");
+  }
+}
+
+/// Signs in in a fresh browser context and returns its page.
+export async function signedIn(browser: Browser, who: { name: string; password: string }) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const login = new LoginPage(page);
+  await login.goto();
+  await login.login(who.name, who.password);
+  await expect(page.getByTestId("signed-in-as")).toHaveText(who.name);
+  return page;
+}

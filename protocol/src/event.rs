@@ -1,0 +1,125 @@
+//! Events the server sends over a WebSocket.
+
+use crate::dto::{ChatMessage, Member, RoomInfo, UserSummary};
+use crate::ids::{RequestId, RoomId};
+use serde::{Deserialize, Serialize};
+
+/// One event to the browser.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerEvent {
+    /// First event on every connection: which protocol the server speaks, who the socket
+    /// belongs to (taken from the session cookie at the upgrade), and every room there is. A
+    /// [`ServerEvent::Joined`] for each room in `memberships` follows; a reconnecting client
+    /// forgets the rooms it held that are not listed (left from another device meanwhile).
+    Hello {
+        protocol_version: u32,
+        user: UserSummary,
+        rooms: Vec<RoomInfo>,
+        memberships: Vec<RoomId>,
+    },
+    /// Answer to [`crate::ClientCommand::Ping`].
+    Pong { request_id: RequestId },
+    /// The user is a member of this room: sent to all their sockets when they join, and for
+    /// each membership right after `hello`. Carries the members and the latest messages.
+    Joined {
+        /// The `join` command that caused it; absent when sent on connect.
+        request_id: Option<RequestId>,
+        room: RoomInfo,
+        members: Vec<Member>,
+        /// The latest messages, oldest first.
+        recent: Vec<ChatMessage>,
+    },
+    /// The user is no longer a member of this room: they left (from any tab), the room became
+    /// staff-only and they are not staff, or the room was deleted.
+    Left {
+        request_id: Option<RequestId>,
+        room_id: RoomId,
+        reason: LeftReason,
+    },
+    /// A page of older messages, answering [`crate::ClientCommand::History`].
+    History {
+        request_id: RequestId,
+        room_id: RoomId,
+        /// Oldest first; at most [`crate::HISTORY_PAGE`], all with seq below the one asked for.
+        messages: Vec<ChatMessage>,
+        /// No older messages exist: the client has reached the beginning of the room.
+        complete: bool,
+    },
+    /// A page of the messages asked for by [`crate::ClientCommand::Missed`]: oldest first, at
+    /// most [`crate::HISTORY_PAGE`], all after the seq asked for (and before the bound, if one
+    /// was given). Fewer than a page means the range is complete.
+    Missed {
+        request_id: RequestId,
+        room_id: RoomId,
+        messages: Vec<ChatMessage>,
+    },
+    /// A new message in a room the user is a member of; also the answer, to the sending socket
+    /// alone, to a `send` whose nonce was already stored.
+    Message { message: ChatMessage },
+    /// A message was edited or deleted: the whole message as it is now, replacing the one with
+    /// the same seq.
+    MessageChanged { message: ChatMessage },
+    /// Someone joined a room the user is a member of.
+    MemberJoined { room_id: RoomId, member: Member },
+    /// Someone left a room the user is a member of.
+    MemberLeft { room_id: RoomId, member: Member },
+    /// An admin created a room.
+    RoomAdded { room: RoomInfo },
+    /// An admin renamed a room or switched its staff-only flag.
+    RoomUpdated { room: RoomInfo },
+    /// An admin deleted a room.
+    RoomRemoved { room_id: RoomId },
+    /// A command could not be carried out. The socket stays open.
+    Error {
+        /// The command this answers; absent when the frame was too broken to find one.
+        request_id: Option<RequestId>,
+        code: ErrorCode,
+        /// Human-readable detail, in English; clients show it, never parse it.
+        message: String,
+    },
+}
+
+/// Why a membership ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LeftReason {
+    /// The user left, from this or another tab.
+    Left,
+    /// The room became staff-only (or the user lost staff) and the user is not staff.
+    StaffOnly,
+    /// The room was deleted.
+    RoomDeleted,
+}
+
+/// Why a command failed: stable, machine-readable, shared with the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The frame is not valid JSON, or not a JSON object.
+    MalformedJson,
+    /// The `type` field names no command this server knows.
+    UnknownCommand,
+    /// A known command with missing fields or fields of the wrong type.
+    InvalidCommand,
+    /// Binary frames are not part of the protocol.
+    UnsupportedFrame,
+    /// No such room (or it was deleted).
+    UnknownRoom,
+    /// The room is for staff only and the user is not staff.
+    StaffOnly,
+    /// The command needs membership of a room the user has not joined.
+    NotJoined,
+    /// No such message in a room the user is a member of.
+    UnknownMessage,
+    /// The message is empty or only whitespace.
+    EmptyMessage,
+    /// The message is longer than [`crate::MAX_MESSAGE_CHARS`].
+    MessageTooLong,
+    /// The user may not do this.
+    Forbidden,
+    /// Too many commands of this kind in a short time; retry later.
+    RateLimited,
+    /// The server failed; the command may be retried.
+    Internal,
+}

@@ -1,0 +1,339 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Golden tests: the exact JSON of every command and event. A failure here means the wire format
+//! changed; update the client, the server and `PROTOCOL_VERSION` together.
+
+use chrono::{TimeZone, Utc};
+use protocol::{
+    AdminUserView, ChatMessage, ClientCommand, ErrorCode, LeftReason, Member, MessageId, RequestId,
+    RoomId, RoomInfo, ServerEvent, UserId, UserSummary,
+};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::fmt::Debug;
+
+/// Serializes `value`, compares with `json`, and parses `json` back into an equal value.
+fn golden<T>(value: T, json: &str)
+where
+    T: Serialize + DeserializeOwned + PartialEq + Debug,
+{
+    assert_eq!(serde_json::to_string(&value).unwrap(), json);
+    assert_eq!(serde_json::from_str::<T>(json).unwrap(), value);
+}
+
+fn alice() -> UserSummary {
+    UserSummary {
+        id: UserId(7),
+        username: "alice".into(),
+        is_admin: true,
+        is_staff: false,
+    }
+}
+
+#[test]
+fn ping_command() {
+    golden(
+        ClientCommand::Ping {
+            request_id: RequestId(42),
+        },
+        r#"{"type":"ping","request_id":42}"#,
+    );
+}
+
+fn lobby() -> RoomInfo {
+    RoomInfo {
+        id: RoomId(3),
+        title: "Lobby".into(),
+        staff_only: false,
+    }
+}
+
+fn bob() -> Member {
+    Member {
+        id: UserId(8),
+        username: "bob".into(),
+    }
+}
+
+fn message() -> ChatMessage {
+    ChatMessage {
+        id: MessageId(100),
+        room_id: RoomId(3),
+        seq: 12,
+        author: bob(),
+        body: "<b>hi</b>".into(),
+        created_at: Utc.with_ymd_and_hms(2026, 11, 22, 3, 0, 0).unwrap(),
+        edited_at: None,
+        deleted: false,
+        nonce: Some("n1".into()),
+    }
+}
+
+const MESSAGE_JSON: &str = r#"{"id":100,"room_id":3,"seq":12,"author":{"id":8,"username":"bob"},"body":"<b>hi</b>","created_at":"2026-11-22T03:00:00Z","nonce":"n1"}"#;
+
+#[test]
+fn room_commands() {
+    golden(
+        ClientCommand::Join {
+            request_id: RequestId(1),
+            room_id: RoomId(3),
+        },
+        r#"{"type":"join","request_id":1,"room_id":3}"#,
+    );
+    golden(
+        ClientCommand::Leave {
+            request_id: RequestId(2),
+            room_id: RoomId(3),
+        },
+        r#"{"type":"leave","request_id":2,"room_id":3}"#,
+    );
+    golden(
+        ClientCommand::Send {
+            request_id: RequestId(3),
+            room_id: RoomId(3),
+            body: "hello".into(),
+            nonce: "k3".into(),
+        },
+        r#"{"type":"send","request_id":3,"room_id":3,"body":"hello","nonce":"k3"}"#,
+    );
+}
+
+#[test]
+fn edit_and_delete() {
+    golden(
+        ClientCommand::Edit {
+            request_id: RequestId(5),
+            message_id: MessageId(100),
+            body: "fixed".into(),
+        },
+        r#"{"type":"edit","request_id":5,"message_id":100,"body":"fixed"}"#,
+    );
+    golden(
+        ClientCommand::Delete {
+            request_id: RequestId(6),
+            message_id: MessageId(100),
+        },
+        r#"{"type":"delete","request_id":6,"message_id":100}"#,
+    );
+    let tombstone = ChatMessage {
+        body: String::new(),
+        edited_at: Some(Utc.with_ymd_and_hms(2026, 11, 22, 3, 5, 0).unwrap()),
+        deleted: true,
+        nonce: None,
+        ..message()
+    };
+    golden(
+        ServerEvent::MessageChanged { message: tombstone },
+        r#"{"type":"message_changed","message":{"id":100,"room_id":3,"seq":12,"author":{"id":8,"username":"bob"},"body":"","created_at":"2026-11-22T03:00:00Z","edited_at":"2026-11-22T03:05:00Z","deleted":true}}"#,
+    );
+}
+
+#[test]
+fn hello_event() {
+    golden(
+        ServerEvent::Hello {
+            protocol_version: 1,
+            user: alice(),
+            rooms: vec![lobby()],
+            memberships: vec![RoomId(3)],
+        },
+        r#"{"type":"hello","protocol_version":1,"user":{"id":7,"username":"alice","is_admin":true,"is_staff":false},"rooms":[{"id":3,"title":"Lobby","staff_only":false}],"memberships":[3]}"#,
+    );
+}
+
+#[test]
+fn membership_events() {
+    golden(
+        ServerEvent::Joined {
+            request_id: Some(RequestId(1)),
+            room: lobby(),
+            members: vec![bob()],
+            recent: vec![message()],
+        },
+        &format!(
+            r#"{{"type":"joined","request_id":1,"room":{{"id":3,"title":"Lobby","staff_only":false}},"members":[{{"id":8,"username":"bob"}}],"recent":[{MESSAGE_JSON}]}}"#
+        ),
+    );
+    golden(
+        ServerEvent::Left {
+            request_id: None,
+            room_id: RoomId(3),
+            reason: LeftReason::StaffOnly,
+        },
+        r#"{"type":"left","request_id":null,"room_id":3,"reason":"staff_only"}"#,
+    );
+    for (reason, name) in [
+        (LeftReason::Left, "left"),
+        (LeftReason::StaffOnly, "staff_only"),
+        (LeftReason::RoomDeleted, "room_deleted"),
+    ] {
+        golden(reason, &format!("\"{name}\""));
+    }
+    golden(
+        ServerEvent::MemberJoined {
+            room_id: RoomId(3),
+            member: bob(),
+        },
+        r#"{"type":"member_joined","room_id":3,"member":{"id":8,"username":"bob"}}"#,
+    );
+    golden(
+        ServerEvent::MemberLeft {
+            room_id: RoomId(3),
+            member: bob(),
+        },
+        r#"{"type":"member_left","room_id":3,"member":{"id":8,"username":"bob"}}"#,
+    );
+}
+
+#[test]
+fn history() {
+    golden(
+        ClientCommand::History {
+            request_id: RequestId(4),
+            room_id: RoomId(3),
+            before_seq: 13,
+        },
+        r#"{"type":"history","request_id":4,"room_id":3,"before_seq":13}"#,
+    );
+    golden(
+        ServerEvent::History {
+            request_id: RequestId(4),
+            room_id: RoomId(3),
+            messages: vec![message()],
+            complete: true,
+        },
+        &format!(
+            r#"{{"type":"history","request_id":4,"room_id":3,"messages":[{MESSAGE_JSON}],"complete":true}}"#
+        ),
+    );
+}
+
+#[test]
+fn missed() {
+    golden(
+        ClientCommand::Missed {
+            request_id: RequestId(7),
+            room_id: RoomId(3),
+            after_seq: 11,
+            before_seq: Some(40),
+        },
+        r#"{"type":"missed","request_id":7,"room_id":3,"after_seq":11,"before_seq":40}"#,
+    );
+    golden(
+        ClientCommand::Missed {
+            request_id: RequestId(8),
+            room_id: RoomId(3),
+            after_seq: 11,
+            before_seq: None,
+        },
+        r#"{"type":"missed","request_id":8,"room_id":3,"after_seq":11,"before_seq":null}"#,
+    );
+    golden(
+        ServerEvent::Missed {
+            request_id: RequestId(7),
+            room_id: RoomId(3),
+            messages: vec![message()],
+        },
+        &format!(r#"{{"type":"missed","request_id":7,"room_id":3,"messages":[{MESSAGE_JSON}]}}"#),
+    );
+}
+
+#[test]
+fn message_event() {
+    golden(
+        ServerEvent::Message { message: message() },
+        &format!(r#"{{"type":"message","message":{MESSAGE_JSON}}}"#),
+    );
+}
+
+#[test]
+fn room_list_events() {
+    golden(
+        ServerEvent::RoomAdded { room: lobby() },
+        r#"{"type":"room_added","room":{"id":3,"title":"Lobby","staff_only":false}}"#,
+    );
+    golden(
+        ServerEvent::RoomUpdated { room: lobby() },
+        r#"{"type":"room_updated","room":{"id":3,"title":"Lobby","staff_only":false}}"#,
+    );
+    golden(
+        ServerEvent::RoomRemoved { room_id: RoomId(3) },
+        r#"{"type":"room_removed","room_id":3}"#,
+    );
+}
+
+#[test]
+fn pong_event() {
+    golden(
+        ServerEvent::Pong {
+            request_id: RequestId(42),
+        },
+        r#"{"type":"pong","request_id":42}"#,
+    );
+}
+
+#[test]
+fn error_event_with_and_without_request_id() {
+    golden(
+        ServerEvent::Error {
+            request_id: Some(RequestId(3)),
+            code: ErrorCode::InvalidCommand,
+            message: "missing field `request_id`".into(),
+        },
+        r#"{"type":"error","request_id":3,"code":"invalid_command","message":"missing field `request_id`"}"#,
+    );
+    golden(
+        ServerEvent::Error {
+            request_id: None,
+            code: ErrorCode::MalformedJson,
+            message: "not JSON".into(),
+        },
+        r#"{"type":"error","request_id":null,"code":"malformed_json","message":"not JSON"}"#,
+    );
+}
+
+#[test]
+fn every_error_code() {
+    let all = [
+        (ErrorCode::MalformedJson, "malformed_json"),
+        (ErrorCode::UnknownCommand, "unknown_command"),
+        (ErrorCode::InvalidCommand, "invalid_command"),
+        (ErrorCode::UnsupportedFrame, "unsupported_frame"),
+        (ErrorCode::UnknownRoom, "unknown_room"),
+        (ErrorCode::StaffOnly, "staff_only"),
+        (ErrorCode::NotJoined, "not_joined"),
+        (ErrorCode::UnknownMessage, "unknown_message"),
+        (ErrorCode::EmptyMessage, "empty_message"),
+        (ErrorCode::MessageTooLong, "message_too_long"),
+        (ErrorCode::Forbidden, "forbidden"),
+        (ErrorCode::RateLimited, "rate_limited"),
+        (ErrorCode::Internal, "internal"),
+    ];
+    for (code, name) in all {
+        golden(code, &format!("\"{name}\""));
+    }
+}
+
+#[test]
+fn admin_user_view() {
+    golden(
+        AdminUserView {
+            id: UserId(1),
+            username: "bob".into(),
+            is_admin: false,
+            is_staff: true,
+            disabled: true,
+            created_at: Utc.with_ymd_and_hms(2026, 11, 22, 3, 0, 0).unwrap(),
+        },
+        r#"{"id":1,"username":"bob","is_admin":false,"is_staff":true,"disabled":true,"created_at":"2026-11-22T03:00:00Z"}"#,
+    );
+}
+
+#[test]
+fn unknown_fields_and_types_are_rejected() {
+    assert!(serde_json::from_str::<ClientCommand>(r#"{"type":"ping","request_id":"x"}"#).is_err());
+    assert!(serde_json::from_str::<ClientCommand>(r#"{"type":"shout","request_id":1}"#).is_err());
+    assert!(
+        serde_json::from_str::<ClientCommand>(r#"{"type":"ping","request_id":1,"extra":2}"#)
+            .is_err()
+    );
+}

@@ -1,0 +1,102 @@
+//! Managing rooms: the forms of `/admin/rooms`. Every change is published at once, so the room
+//! list updates live in every open tab.
+
+use super::{Admin, FlagForm};
+use crate::db::rooms::{self, MAX_TITLE_CHARS};
+use crate::error::AppError;
+use crate::publish;
+use crate::state::AppState;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use protocol::{LeftReason, RoomId};
+use serde::Deserialize;
+
+fn back(query: &str) -> Response {
+    Redirect::to(&format!("/admin/rooms?{query}")).into_response()
+}
+
+/// A trimmed, non-empty title of at most [`MAX_TITLE_CHARS`] characters.
+fn valid_title(title: &str) -> Option<&str> {
+    let title = title.trim();
+    (!title.is_empty() && title.chars().count() <= MAX_TITLE_CHARS).then_some(title)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CreateRoomForm {
+    title: String,
+    #[serde(default)]
+    staff_only: Option<String>,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    Form(form): Form<CreateRoomForm>,
+) -> Result<Response, AppError> {
+    let Some(title) = valid_title(&form.title) else {
+        return Ok(back("error=invalid_title"));
+    };
+    let room = rooms::create(&state.db, title, form.staff_only.is_some()).await?;
+    tracing::info!(admin = %admin.username, room = %room.title, "room created");
+    publish::room_added(&state, room.info()).await;
+    Ok(back("notice=room_created"))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RenameForm {
+    title: String,
+}
+
+pub async fn rename(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    Path(id): Path<i64>,
+    Form(form): Form<RenameForm>,
+) -> Result<Response, AppError> {
+    let Some(title) = valid_title(&form.title) else {
+        return Ok(back("error=invalid_title"));
+    };
+    let Some(room) = rooms::rename(&state.db, RoomId(id), title).await? else {
+        return Ok(back("error=room_not_found"));
+    };
+    tracing::info!(admin = %admin.username, room = %room.title, "room renamed");
+    publish::room_updated(&state, room.info()).await;
+    Ok(back("notice=room_renamed"))
+}
+
+/// Switches staff-only. Switching it on removes every non-staff member at once: their sockets
+/// leave the room and get `left` with reason `staff_only`.
+pub async fn set_staff_only(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    Path(id): Path<i64>,
+    Form(form): Form<FlagForm>,
+) -> Result<Response, AppError> {
+    let room_id = RoomId(id);
+    let Some(room) = rooms::set_staff_only(&state.db, room_id, form.value).await? else {
+        return Ok(back("error=room_not_found"));
+    };
+    // The hub learns the new flag first, so fan-out stops reaching non-staff immediately.
+    publish::room_updated(&state, room.info()).await;
+    if form.value {
+        for member in rooms::remove_non_staff(&state.db, room_id).await? {
+            publish::member_left(&state, member, room_id, None, LeftReason::StaffOnly).await;
+        }
+    }
+    tracing::info!(admin = %admin.username, room = %room.title, staff_only = form.value, "room staff-only switched");
+    Ok(back("notice=room_updated"))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    Admin(admin): Admin,
+    Path(id): Path<i64>,
+) -> Result<Response, AppError> {
+    if !rooms::delete(&state.db, RoomId(id)).await? {
+        return Ok(back("error=room_not_found"));
+    }
+    tracing::info!(admin = %admin.username, room_id = id, "room deleted");
+    publish::room_removed(&state, RoomId(id)).await;
+    Ok(back("notice=room_deleted"))
+}

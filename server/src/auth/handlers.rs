@@ -1,0 +1,153 @@
+//! Form handlers for log-in, log-out, first-run set-up and sign-up. Each answers with a redirect
+//! (303), carrying a notice code on failure, so they work the same with or without JavaScript.
+
+use crate::auth::gate::{safe_next, setup_gone, urlencode};
+use crate::auth::{password, session, validate};
+use crate::db::users::{self, CreateUserError, NewUser};
+use crate::error::AppError;
+use crate::state::AppState;
+use axum::Form;
+use axum::extract::{ConnectInfo, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::CookieJar;
+use serde::Deserialize;
+use std::net::SocketAddr;
+
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    jar: CookieJar,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, AppError> {
+    let next = safe_next(&form.next).to_owned();
+    let back = |code: &str| {
+        let mut to = format!("/login?error={code}");
+        if next != "/" {
+            to.push_str("&next=");
+            to.push_str(&urlencode(&next));
+        }
+        Redirect::to(&to).into_response()
+    };
+
+    let username = form.username.trim();
+    if !state
+        .login_limiter
+        .check(&users::username_key(username), peer.ip())
+    {
+        tracing::warn!(username, ip = %peer.ip(), "log-in rate limited");
+        return Ok(back("rate_limited"));
+    }
+    let user = users::find_by_username(&state.db, username).await?;
+    let stored = user.as_ref().map(|user| user.password_hash.clone());
+    let password_ok = password::verify(form.password, stored).await;
+    match user {
+        // A disabled account gets the same answer as a wrong password: no hint either way.
+        Some(user) if password_ok && !user.disabled => {
+            let jar = session::start(&state, jar, &user).await?;
+            tracing::info!(user = %user.username, "logged in");
+            Ok((jar, Redirect::to(&next)).into_response())
+        }
+        _ => Ok(back("invalid_credentials")),
+    }
+}
+
+pub async fn logout(State(state): State<AppState>, jar: CookieJar) -> Result<Response, AppError> {
+    let jar = session::end(&state, jar).await?;
+    Ok((jar, Redirect::to("/login")).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NewAccountForm {
+    username: String,
+    password: String,
+    password_confirm: String,
+}
+
+impl NewAccountForm {
+    /// The notice code explaining what is wrong with the form, if anything.
+    fn problem(&self) -> Option<&'static str> {
+        if let Err(invalid) = validate::username(self.username.trim()) {
+            return Some(invalid.code());
+        }
+        if let Err(invalid) = validate::password(&self.password) {
+            return Some(invalid.code());
+        }
+        (self.password != self.password_confirm).then_some("password_mismatch")
+    }
+}
+
+/// Creates the first admin while no account exists, and signs them in.
+pub async fn setup(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Form(form): Form<NewAccountForm>,
+) -> Result<Response, AppError> {
+    if let Some(code) = form.problem() {
+        return Ok(Redirect::to(&format!("/setup?error={code}")).into_response());
+    }
+    // Held across check and insert so two set-up forms sent at once make one admin, not two.
+    let _guard = state.setup.lock().await;
+    if users::count(&state.db).await? > 0 {
+        return Ok(setup_gone());
+    }
+    let user = users::create(
+        &state.db,
+        NewUser {
+            username: form.username.trim(),
+            password_hash: password::hash(form.password).await?,
+            is_admin: true,
+            is_staff: true,
+        },
+    )
+    .await?;
+    state.setup.mark_done();
+    tracing::info!(user = %user.username, "first admin created");
+    let jar = session::start(&state, jar, &user).await?;
+    Ok((jar, Redirect::to("/")).into_response())
+}
+
+/// Self-service account creation, when open sign-up is configured.
+pub async fn signup(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    jar: CookieJar,
+    Form(form): Form<NewAccountForm>,
+) -> Result<Response, AppError> {
+    if !state.config.open_signup {
+        return Ok(Redirect::to("/signup?error=signup_closed").into_response());
+    }
+    if !state.login_limiter.check_ip(peer.ip()) {
+        return Ok(Redirect::to("/signup?error=rate_limited").into_response());
+    }
+    if let Some(code) = form.problem() {
+        return Ok(Redirect::to(&format!("/signup?error={code}")).into_response());
+    }
+    let created = users::create(
+        &state.db,
+        NewUser {
+            username: form.username.trim(),
+            password_hash: password::hash(form.password).await?,
+            is_admin: false,
+            is_staff: false,
+        },
+    )
+    .await;
+    match created {
+        Ok(user) => {
+            let jar = session::start(&state, jar, &user).await?;
+            Ok((jar, Redirect::to("/")).into_response())
+        }
+        Err(CreateUserError::UsernameTaken) => {
+            Ok(Redirect::to("/signup?error=username_taken").into_response())
+        }
+        Err(err) => Err(err.into()),
+    }
+}

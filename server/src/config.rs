@@ -1,0 +1,118 @@
+//! Every setting in one place: command-line flags, each with an environment variable.
+
+use clap::{Args, Parser, Subcommand};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// `whisper [serve]` runs the server; `whisper create-user` adds an account from a script.
+#[derive(Debug, Parser)]
+#[command(name = "whisper", version, about = "Real-time multi-room chat server")]
+pub struct Cli {
+    #[command(flatten)]
+    pub config: Config,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve HTTP and WebSockets (the default).
+    Serve,
+    /// Create an account. The password is read from the terminal, or from the first line of
+    /// standard input when that is not a terminal.
+    CreateUser {
+        /// Username: 1 to 32 letters, digits, dots, dashes or underscores.
+        name: String,
+        /// May manage rooms and users.
+        #[arg(long)]
+        admin: bool,
+        /// May enter staff-only rooms.
+        #[arg(long)]
+        staff: bool,
+    },
+}
+
+/// Server settings.
+#[derive(Debug, Clone, Args)]
+pub struct Config {
+    /// Database: a SQLite file (created when missing) or a PostgreSQL URL.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://whisper.db?mode=rwc"
+    )]
+    pub database_url: String,
+
+    /// Redis, for fan-out between nodes (`redis://host:port`). Unset: one node, in-process
+    /// fan-out.
+    #[arg(long, env = "REDIS_URL")]
+    pub redis_url: Option<String>,
+
+    /// Prefix of every Redis channel this deployment uses, so several deployments (or test
+    /// runs) can share one Redis.
+    #[arg(long, env = "WHISPER_REDIS_PREFIX", default_value = "whisper")]
+    pub redis_prefix: String,
+
+    /// Address to listen on.
+    #[arg(long, env = "WHISPER_LISTEN", default_value = "127.0.0.1:3000")]
+    pub listen: SocketAddr,
+
+    /// Folder with the built site (the WASM bundle and CSS under `pkg/`).
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+
+    /// Mark the session cookie `Secure` (set this when serving over HTTPS).
+    #[arg(long, env = "WHISPER_COOKIE_SECURE")]
+    pub cookie_secure: bool,
+
+    /// Origins allowed to post forms and open WebSockets, comma-separated
+    /// (e.g. `https://chat.example.com`). Empty: only the server's own origin, taken from the
+    /// request's Host header.
+    #[arg(long, env = "WHISPER_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+
+    /// Let anyone create an account on /signup. Off: only admins create accounts.
+    #[arg(long, env = "WHISPER_OPEN_SIGNUP")]
+    pub open_signup: bool,
+
+    /// Failed-or-not log-in attempts allowed per username per minute.
+    #[arg(long, env = "WHISPER_LOGIN_PER_USER_PER_MINUTE", default_value_t = 5)]
+    pub login_per_user_per_minute: u32,
+
+    /// Log-in attempts allowed per client IP address per minute.
+    #[arg(long, env = "WHISPER_LOGIN_PER_IP_PER_MINUTE", default_value_t = 30)]
+    pub login_per_ip_per_minute: u32,
+
+    /// Messages each user may send per second (bursts of three seconds' worth).
+    #[arg(long, env = "WHISPER_SENDS_PER_SECOND", default_value_t = 10)]
+    pub sends_per_second: u32,
+
+    /// Room joins and leaves each user may make per second.
+    #[arg(long, env = "WHISPER_JOINS_PER_SECOND", default_value_t = 5)]
+    pub joins_per_second: u32,
+
+    /// Seconds between WebSocket pings; a socket silent for 2.5 times this is dropped.
+    #[arg(long, env = "WHISPER_HEARTBEAT_SECONDS", default_value_t = 30.0)]
+    pub heartbeat_seconds: f64,
+
+    /// How long a session lasts after log-in, in days.
+    #[arg(long, env = "WHISPER_SESSION_DAYS", default_value_t = 30)]
+    pub session_days: u32,
+}
+
+impl Config {
+    /// The WebSocket ping interval (at least 100 ms).
+    pub fn heartbeat(&self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(self.heartbeat_seconds.max(0.1))
+    }
+
+    /// Defaults for everything, with the given database: what tests start from.
+    pub fn for_database(database_url: impl Into<String>) -> Self {
+        let cli = Cli::parse_from(["whisper"]);
+        Config {
+            database_url: database_url.into(),
+            redis_url: None,
+            ..cli.config
+        }
+    }
+}

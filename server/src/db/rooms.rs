@@ -1,0 +1,261 @@
+//! Rooms and who is in them: the `rooms` and `room_members` tables.
+
+use super::users;
+use chrono::Utc;
+use protocol::{Member, RoomId, RoomInfo, UserId};
+use sea_orm::ActiveValue::Set;
+use sea_orm::entity::prelude::*;
+use sea_orm::{QueryOrder, QuerySelect, TryInsertResult};
+
+pub mod entity {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "rooms")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub title: String,
+        pub staff_only: bool,
+        /// Seq of the newest message (0 when empty).
+        pub last_seq: i64,
+        pub created_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod member_entity {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "room_members")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub room_id: i64,
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub user_id: i64,
+        pub joined_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "crate::db::users::entity::Entity",
+            from = "Column::UserId",
+            to = "crate::db::users::entity::Column::Id"
+        )]
+        User,
+        #[sea_orm(
+            belongs_to = "super::entity::Entity",
+            from = "Column::RoomId",
+            to = "super::entity::Column::Id"
+        )]
+        Room,
+    }
+
+    impl Related<crate::db::users::entity::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::User.def()
+        }
+    }
+
+    impl Related<super::entity::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::Room.def()
+        }
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub use entity::Model as Room;
+use entity::{ActiveModel, Column, Entity};
+use member_entity::{Column as MemberColumn, Entity as MemberEntity};
+
+/// Longest room title, in characters.
+pub const MAX_TITLE_CHARS: usize = 80;
+
+impl Room {
+    pub fn id(&self) -> RoomId {
+        RoomId(self.id)
+    }
+
+    pub fn info(&self) -> RoomInfo {
+        RoomInfo {
+            id: RoomId(self.id),
+            title: self.title.clone(),
+            staff_only: self.staff_only,
+        }
+    }
+}
+
+pub async fn create(db: &DatabaseConnection, title: &str, staff_only: bool) -> Result<Room, DbErr> {
+    ActiveModel {
+        title: Set(title.to_owned()),
+        staff_only: Set(staff_only),
+        last_seq: Set(0),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
+}
+
+/// Every room, by title.
+pub async fn list(db: &DatabaseConnection) -> Result<Vec<Room>, DbErr> {
+    Entity::find().order_by_asc(Column::Title).all(db).await
+}
+
+pub async fn find(db: &DatabaseConnection, id: RoomId) -> Result<Option<Room>, DbErr> {
+    Entity::find_by_id(id.0).one(db).await
+}
+
+/// Renames a room; the updated room, or `None` when it does not exist.
+pub async fn rename(
+    db: &DatabaseConnection,
+    id: RoomId,
+    title: &str,
+) -> Result<Option<Room>, DbErr> {
+    Entity::update_many()
+        .col_expr(Column::Title, Expr::value(title))
+        .filter(Column::Id.eq(id.0))
+        .exec(db)
+        .await?;
+    find(db, id).await
+}
+
+/// Sets the staff-only flag; the updated room, or `None` when it does not exist.
+pub async fn set_staff_only(
+    db: &DatabaseConnection,
+    id: RoomId,
+    staff_only: bool,
+) -> Result<Option<Room>, DbErr> {
+    Entity::update_many()
+        .col_expr(Column::StaffOnly, Expr::value(staff_only))
+        .filter(Column::Id.eq(id.0))
+        .exec(db)
+        .await?;
+    find(db, id).await
+}
+
+/// Deletes a room with its memberships and messages; `false` when it did not exist.
+pub async fn delete(db: &DatabaseConnection, id: RoomId) -> Result<bool, DbErr> {
+    Ok(Entity::delete_by_id(id.0).exec(db).await?.rows_affected == 1)
+}
+
+/// Makes `user` a member; `false` when they already were.
+pub async fn add_member(
+    db: &DatabaseConnection,
+    room: RoomId,
+    user: UserId,
+) -> Result<bool, DbErr> {
+    let inserted = MemberEntity::insert(member_entity::ActiveModel {
+        room_id: Set(room.0),
+        user_id: Set(user.0),
+        joined_at: Set(Utc::now()),
+    })
+    .on_conflict_do_nothing_on([MemberColumn::RoomId, MemberColumn::UserId])
+    .exec_without_returning(db)
+    .await?;
+    Ok(matches!(inserted, TryInsertResult::Inserted(n) if n > 0))
+}
+
+/// Ends a membership; `false` when there was none.
+pub async fn remove_member(
+    db: &DatabaseConnection,
+    room: RoomId,
+    user: UserId,
+) -> Result<bool, DbErr> {
+    let result = MemberEntity::delete_many()
+        .filter(MemberColumn::RoomId.eq(room.0))
+        .filter(MemberColumn::UserId.eq(user.0))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+pub async fn is_member(db: &DatabaseConnection, room: RoomId, user: UserId) -> Result<bool, DbErr> {
+    let found = MemberEntity::find_by_id((room.0, user.0)).one(db).await?;
+    Ok(found.is_some())
+}
+
+/// The members of a room, by username.
+pub async fn members(db: &DatabaseConnection, room: RoomId) -> Result<Vec<Member>, DbErr> {
+    members_matching(db, room, None).await
+}
+
+/// The members of a room, by username; only staff or only non-staff when `is_staff` says so.
+async fn members_matching(
+    db: &DatabaseConnection,
+    room: RoomId,
+    is_staff: Option<bool>,
+) -> Result<Vec<Member>, DbErr> {
+    let mut query = MemberEntity::find()
+        .filter(MemberColumn::RoomId.eq(room.0))
+        .find_also_related(users::entity::Entity)
+        .order_by_asc(users::entity::Column::UsernameKey);
+    if let Some(is_staff) = is_staff {
+        query = query.filter(users::entity::Column::IsStaff.eq(is_staff));
+    }
+    Ok(query
+        .all(db)
+        .await?
+        .into_iter()
+        .filter_map(|(_, user)| user.map(|user| user.member()))
+        .collect())
+}
+
+/// The rooms a user is a member of.
+pub async fn rooms_of(db: &DatabaseConnection, user: UserId) -> Result<Vec<Room>, DbErr> {
+    let rows = MemberEntity::find()
+        .filter(MemberColumn::UserId.eq(user.0))
+        .find_also_related(Entity)
+        .all(db)
+        .await?;
+    Ok(rows.into_iter().filter_map(|(_, room)| room).collect())
+}
+
+/// Removes every member who is not staff from a room (it just became staff-only); returns them.
+pub async fn remove_non_staff(db: &DatabaseConnection, room: RoomId) -> Result<Vec<Member>, DbErr> {
+    let non_staff: Vec<Member> = members_matching(db, room, Some(false)).await?;
+    let ids: Vec<i64> = non_staff.iter().map(|member| member.id.0).collect();
+    if !ids.is_empty() {
+        MemberEntity::delete_many()
+            .filter(MemberColumn::RoomId.eq(room.0))
+            .filter(MemberColumn::UserId.is_in(ids))
+            .exec(db)
+            .await?;
+    }
+    Ok(non_staff)
+}
+
+/// Removes a user from every staff-only room (they lost staff); returns those rooms.
+pub async fn remove_from_staff_rooms(
+    db: &DatabaseConnection,
+    user: UserId,
+) -> Result<Vec<RoomId>, DbErr> {
+    let rooms: Vec<RoomId> = MemberEntity::find()
+        .filter(MemberColumn::UserId.eq(user.0))
+        .inner_join(Entity)
+        .filter(Column::StaffOnly.eq(true))
+        .select_only()
+        .column(MemberColumn::RoomId)
+        .into_tuple::<i64>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(RoomId)
+        .collect();
+    if !rooms.is_empty() {
+        MemberEntity::delete_many()
+            .filter(MemberColumn::UserId.eq(user.0))
+            .filter(MemberColumn::RoomId.is_in(rooms.iter().map(|room| room.0)))
+            .exec(db)
+            .await?;
+    }
+    Ok(rooms)
+}

@@ -1,0 +1,86 @@
+//! Log-in sessions: the `sessions` table, keyed by the SHA-256 of the cookie's token.
+
+use super::users::{self, User};
+use chrono::{DateTime, Utc};
+use sea_orm::ActiveValue::Set;
+use sea_orm::entity::prelude::*;
+
+pub mod entity {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "sessions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub token_hash: String,
+        pub user_id: i64,
+        pub created_at: DateTimeUtc,
+        pub expires_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {
+        #[sea_orm(
+            belongs_to = "crate::db::users::entity::Entity",
+            from = "Column::UserId",
+            to = "crate::db::users::entity::Column::Id"
+        )]
+        User,
+    }
+
+    impl Related<crate::db::users::entity::Entity> for Entity {
+        fn to() -> RelationDef {
+            Relation::User.def()
+        }
+    }
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+use entity::{ActiveModel, Column, Entity};
+
+pub async fn create(
+    db: &DatabaseConnection,
+    token_hash: String,
+    user_id: i64,
+    expires_at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    ActiveModel {
+        token_hash: Set(token_hash),
+        user_id: Set(user_id),
+        created_at: Set(Utc::now()),
+        expires_at: Set(expires_at),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}
+
+/// The user a live session belongs to: `None` when the session is unknown, expired, or its
+/// user is disabled.
+pub async fn find_user(db: &DatabaseConnection, token_hash: &str) -> Result<Option<User>, DbErr> {
+    let found = Entity::find_by_id(token_hash.to_owned())
+        .find_also_related(users::entity::Entity)
+        .one(db)
+        .await?;
+    Ok(match found {
+        Some((session, Some(user))) if session.expires_at > Utc::now() && !user.disabled => {
+            Some(user)
+        }
+        _ => None,
+    })
+}
+
+pub async fn delete(db: &DatabaseConnection, token_hash: &str) -> Result<(), DbErr> {
+    Entity::delete_by_id(token_hash.to_owned()).exec(db).await?;
+    Ok(())
+}
+
+/// Ends every session of a user (on disable or password reset).
+pub async fn delete_for_user(db: &DatabaseConnection, user_id: i64) -> Result<(), DbErr> {
+    Entity::delete_many()
+        .filter(Column::UserId.eq(user_id))
+        .exec(db)
+        .await?;
+    Ok(())
+}

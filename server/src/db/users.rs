@@ -1,0 +1,174 @@
+//! Accounts: the `users` table and its queries.
+
+use chrono::Utc;
+use sea_orm::entity::prelude::*;
+use sea_orm::{ActiveValue::Set, QueryOrder, SqlErr};
+
+pub mod entity {
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+    #[sea_orm(table_name = "users")]
+    pub struct Model {
+        #[sea_orm(primary_key)]
+        pub id: i64,
+        pub username: String,
+        /// Lower-cased `username`, unique: lookups and uniqueness ignore case.
+        #[sea_orm(unique)]
+        pub username_key: String,
+        pub password_hash: String,
+        pub is_admin: bool,
+        pub is_staff: bool,
+        pub disabled: bool,
+        pub created_at: DateTimeUtc,
+        pub updated_at: DateTimeUtc,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub use entity::Model as User;
+use entity::{ActiveModel, Column, Entity};
+
+/// The key a username is stored and looked up under.
+pub fn username_key(username: &str) -> String {
+    username.to_lowercase()
+}
+
+/// What creating an account needs; the password is already hashed.
+#[derive(Debug)]
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub password_hash: String,
+    pub is_admin: bool,
+    pub is_staff: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CreateUserError {
+    #[error("username taken")]
+    UsernameTaken,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+pub async fn create(db: &DatabaseConnection, new: NewUser<'_>) -> Result<User, CreateUserError> {
+    let now = Utc::now();
+    let user = ActiveModel {
+        username: Set(new.username.to_owned()),
+        username_key: Set(username_key(new.username)),
+        password_hash: Set(new.password_hash),
+        is_admin: Set(new.is_admin),
+        is_staff: Set(new.is_staff),
+        disabled: Set(false),
+        created_at: Set(now),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    user.insert(db).await.map_err(|err| match err.sql_err() {
+        Some(SqlErr::UniqueConstraintViolation(_)) => CreateUserError::UsernameTaken,
+        _ => CreateUserError::Db(err),
+    })
+}
+
+pub async fn count(db: &DatabaseConnection) -> Result<u64, DbErr> {
+    Entity::find().count(db).await
+}
+
+pub async fn find_by_username(
+    db: &DatabaseConnection,
+    username: &str,
+) -> Result<Option<User>, DbErr> {
+    Entity::find()
+        .filter(Column::UsernameKey.eq(username_key(username)))
+        .one(db)
+        .await
+}
+
+pub async fn find_by_id(db: &DatabaseConnection, id: i64) -> Result<Option<User>, DbErr> {
+    Entity::find_by_id(id).one(db).await
+}
+
+/// Every account, ordered by username (ignoring case).
+pub async fn list(db: &DatabaseConnection) -> Result<Vec<User>, DbErr> {
+    Entity::find()
+        .order_by_asc(Column::UsernameKey)
+        .all(db)
+        .await
+}
+
+/// One boolean property of an account that admins switch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flag {
+    Admin,
+    Staff,
+    Disabled,
+}
+
+/// Sets `flag` to `value`; `false` when no such user exists.
+pub async fn set_flag(
+    db: &DatabaseConnection,
+    id: i64,
+    flag: Flag,
+    value: bool,
+) -> Result<bool, DbErr> {
+    let column = match flag {
+        Flag::Admin => Column::IsAdmin,
+        Flag::Staff => Column::IsStaff,
+        Flag::Disabled => Column::Disabled,
+    };
+    let result = Entity::update_many()
+        .col_expr(column, Expr::value(value))
+        .col_expr(Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Replaces the password hash; `false` when no such user exists.
+pub async fn set_password_hash(
+    db: &DatabaseConnection,
+    id: i64,
+    hash: String,
+) -> Result<bool, DbErr> {
+    let result = Entity::update_many()
+        .col_expr(Column::PasswordHash, Expr::value(hash))
+        .col_expr(Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+impl User {
+    pub fn summary(&self) -> protocol::UserSummary {
+        protocol::UserSummary {
+            id: protocol::UserId(self.id),
+            username: self.username.clone(),
+            is_admin: self.is_admin,
+            is_staff: self.is_staff,
+        }
+    }
+
+    pub fn member(&self) -> protocol::Member {
+        protocol::Member {
+            id: protocol::UserId(self.id),
+            username: self.username.clone(),
+        }
+    }
+
+    pub fn admin_view(&self) -> protocol::AdminUserView {
+        protocol::AdminUserView {
+            id: protocol::UserId(self.id),
+            username: self.username.clone(),
+            is_admin: self.is_admin,
+            is_staff: self.is_staff,
+            disabled: self.disabled,
+            created_at: self.created_at,
+        }
+    }
+}

@@ -1,0 +1,213 @@
+//! Whisper's server: the pages (rendered by the `app` crate), accounts, and the WebSocket.
+//!
+//! The `whisper` binary (`main.rs`) only parses flags and calls into this library, so tests start
+//! the very same server on `127.0.0.1:0` with [`run`].
+//!
+//! # Layout
+//!
+//! - [`config`]: every setting, as flags with environment variables.
+//! - [`state`]: [`state::AppState`], what all handlers share.
+//! - [`db`]: connection, migrations, one module per aggregate (`users`, `sessions`).
+//! - [`auth`]: passwords, sessions, the gate middleware, cross-site protection, log-in forms.
+//! - [`admin`]: the admin area's form handlers (users, rooms).
+//! - [`ws`]: the `/ws` endpoint: one socket per tab, commands in, events out.
+//! - [`hub`]: this node's sockets and their rooms; delivers frames without ever waiting.
+//! - [`broker`]: carries envelopes (frames + membership changes) to every node's hub: in
+//!   process with one node, over Redis pub/sub (`REDIS_URL`) with several.
+//! - [`publish`]: one function per happening (message posted, room renamed, …) → envelopes.
+//! - [`backend`]: what the pages' server functions read, provided to Leptos as context.
+//! - [`health`]: `/healthz` and `/readyz`.
+//! - [`cli`]: `whisper create-user`.
+//!
+//! # A request's path
+//!
+//! `TraceLayer` → [`auth::origin`] (refuses cross-site POSTs) → [`auth::gate`] (finds the user,
+//! redirects or refuses) → a form handler, the WebSocket upgrade, a server function, or a Leptos
+//! page rendered with the `app` crate.
+//!
+//! # A chat message's path
+//!
+//! socket reader ([`ws`]) → [`ws::commands`] checks membership and limits → [`db::messages`]
+//! stores it (seq assigned in the same transaction, posts batched per commit) → [`publish`]
+//! serializes the event once →
+//! [`broker`] → each node's [`hub`] queues the same bytes on each member socket → that socket's
+//! writer task. Clients keep messages by seq and fill any hole from the database
+//! (`missed`), so an event lost between nodes delays a message, never loses it.
+
+pub mod admin;
+pub mod auth;
+pub mod backend;
+pub mod broker;
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod health;
+pub mod hub;
+pub mod publish;
+pub mod state;
+pub mod ws;
+
+use crate::backend::ServerBackend;
+use crate::broker::Broker;
+use crate::broker::local::LocalBroker;
+use crate::broker::redis::RedisBroker;
+use crate::config::Config;
+use crate::db::messages::MessageWriter;
+use crate::hub::Hub;
+use crate::state::{AppState, SetupState};
+use crate::ws::limits::CommandLimits;
+use app::backend::SharedBackend;
+use app::{App, shell};
+use axum::Router;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{get, post};
+use leptos::config::LeptosOptions;
+use leptos::prelude::provide_context;
+use leptos_axum::{LeptosRoutes, generate_route_list};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+/// Opens the database (applying migrations) and builds the shared state.
+pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
+    let db = db::connect(&config.database_url).await?;
+    let leptos_options = LeptosOptions::builder()
+        .output_name("whisper")
+        .site_root(config.site_root.to_string_lossy().into_owned())
+        .site_pkg_dir("pkg")
+        .site_addr(config.listen)
+        .build();
+    let login_limiter = auth::rate_limit::LoginLimiter::new(
+        config.login_per_user_per_minute,
+        config.login_per_ip_per_minute,
+    );
+    let command_limits = CommandLimits::new(config.sends_per_second, config.joins_per_second);
+    let hub = Arc::new(Hub::default());
+    let broker: Arc<dyn Broker> = match &config.redis_url {
+        Some(url) => {
+            Arc::new(RedisBroker::start(url, &config.redis_prefix, Arc::clone(&hub)).await?)
+        }
+        None => Arc::new(LocalBroker::new(Arc::clone(&hub))),
+    };
+    Ok(AppState {
+        messages: MessageWriter::start(db.clone()),
+        db,
+        config: Arc::new(config),
+        leptos_options,
+        login_limiter: Arc::new(login_limiter),
+        setup: Arc::new(SetupState::default()),
+        command_limits: Arc::new(command_limits),
+        hub,
+        broker,
+    })
+}
+
+/// Every route, wrapped in the middleware every request passes.
+pub fn router(state: AppState) -> Router {
+    let backend: SharedBackend = Arc::new(ServerBackend {
+        db: state.db.clone(),
+        open_signup: state.config.open_signup,
+    });
+    let leptos_options = state.leptos_options.clone();
+    Router::new()
+        .route("/auth/login", post(auth::handlers::login))
+        .route("/auth/logout", post(auth::handlers::logout))
+        .route("/auth/setup", post(auth::handlers::setup))
+        .route("/auth/signup", post(auth::handlers::signup))
+        .route("/admin/users", post(admin::users::create_user))
+        .route("/admin/users/{id}/staff", post(admin::users::set_staff))
+        .route("/admin/users/{id}/admin", post(admin::users::set_admin))
+        .route(
+            "/admin/users/{id}/disabled",
+            post(admin::users::set_disabled),
+        )
+        .route(
+            "/admin/users/{id}/password",
+            post(admin::users::reset_password),
+        )
+        .route("/admin/rooms", post(admin::rooms::create))
+        .route("/admin/rooms/{id}/title", post(admin::rooms::rename))
+        .route(
+            "/admin/rooms/{id}/staff_only",
+            post(admin::rooms::set_staff_only),
+        )
+        .route("/admin/rooms/{id}/delete", post(admin::rooms::delete))
+        .route("/ws", get(ws::upgrade))
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .leptos_routes_with_context(
+            &state,
+            generate_route_list(App),
+            move || provide_context(backend.clone()),
+            move || shell(leptos_options.clone()),
+        )
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(from_fn_with_state(state.clone(), auth::gate::gate))
+        .layer(from_fn_with_state(
+            state.clone(),
+            auth::origin::reject_cross_site,
+        ))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves on `listener` until `shutdown` resolves, then finishes open requests and returns.
+pub async fn run(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    spawn_housekeeping(&state);
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    Ok(())
+}
+
+/// Periodic chores that keep memory bounded.
+fn spawn_housekeeping(state: &AppState) {
+    let login = Arc::clone(&state.login_limiter);
+    let commands = Arc::clone(&state.command_limits);
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            login.prune();
+            commands.prune();
+        }
+    });
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(err) = tokio::signal::ctrl_c().await {
+            tracing::error!(%err, "cannot listen for ctrl-c");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(err) => {
+                tracing::error!(%err, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,116 @@
+//! What happened, told to whom: one function per kind of happening, each building the
+//! envelopes for it (membership changes before the frames that depend on them) and handing
+//! them to the broker. WebSocket commands and admin handlers both call these, so a room renamed
+//! from the admin page and a message sent from a socket reach clients the same way.
+
+use crate::broker::{Audience, Control, Envelope};
+use crate::state::AppState;
+use protocol::{ChatMessage, LeftReason, Member, RequestId, RoomId, RoomInfo, ServerEvent, UserId};
+
+pub async fn room_added(state: &AppState, room: RoomInfo) {
+    let envelope = Envelope::event(Audience::Everyone, &ServerEvent::RoomAdded { room });
+    state.broker.publish(envelope).await;
+}
+
+/// A room was renamed or had its staff-only flag switched.
+pub async fn room_updated(state: &AppState, room: RoomInfo) {
+    let control = Control::RoomChanged { room: room.clone() };
+    let envelope = Envelope::event(Audience::Everyone, &ServerEvent::RoomUpdated { room });
+    state.broker.publish(envelope.with_control(control)).await;
+}
+
+pub async fn room_removed(state: &AppState, room_id: RoomId) {
+    let envelope = Envelope::event(Audience::Everyone, &ServerEvent::RoomRemoved { room_id });
+    state
+        .broker
+        .publish(envelope.with_control(Control::RoomDeleted { room: room_id }))
+        .await;
+}
+
+/// `member` joined `room`: all their sockets subscribe and get `joined`; members get a notice.
+pub async fn member_joined(
+    state: &AppState,
+    member: Member,
+    room: RoomInfo,
+    request_id: Option<RequestId>,
+    members: Vec<Member>,
+    recent: Vec<ChatMessage>,
+) {
+    let control = Control::Join {
+        user: member.id,
+        room: room.clone(),
+    };
+    let room_id = room.id;
+    let joined = ServerEvent::Joined {
+        request_id,
+        room,
+        members,
+        recent,
+    };
+    state
+        .broker
+        .publish(Envelope::event(Audience::User(member.id), &joined).with_control(control))
+        .await;
+    let notice = ServerEvent::MemberJoined { room_id, member };
+    state
+        .broker
+        .publish(Envelope::event(Audience::Room(room_id), &notice))
+        .await;
+}
+
+/// `member` is no longer in `room`: all their sockets unsubscribe and get `left`; the remaining
+/// members get a notice.
+pub async fn member_left(
+    state: &AppState,
+    member: Member,
+    room_id: RoomId,
+    request_id: Option<RequestId>,
+    reason: LeftReason,
+) {
+    let control = Control::Leave {
+        user: member.id,
+        room: room_id,
+    };
+    let left = ServerEvent::Left {
+        request_id,
+        room_id,
+        reason,
+    };
+    state
+        .broker
+        .publish(Envelope::event(Audience::User(member.id), &left).with_control(control))
+        .await;
+    let notice = ServerEvent::MemberLeft { room_id, member };
+    state
+        .broker
+        .publish(Envelope::event(Audience::Room(room_id), &notice))
+        .await;
+}
+
+pub async fn message_posted(state: &AppState, message: ChatMessage) {
+    let audience = Audience::Room(message.room_id);
+    let envelope = Envelope::event(audience, &ServerEvent::Message { message });
+    state.broker.publish(envelope).await;
+}
+
+/// A message was edited or deleted.
+pub async fn message_changed(state: &AppState, message: ChatMessage) {
+    let audience = Audience::Room(message.room_id);
+    let envelope = Envelope::event(audience, &ServerEvent::MessageChanged { message });
+    state.broker.publish(envelope).await;
+}
+
+pub async fn user_staff_changed(state: &AppState, user: UserId, is_staff: bool) {
+    state
+        .broker
+        .publish(Envelope::control(Control::UserStaff { user, is_staff }))
+        .await;
+}
+
+/// Closes every live socket of the user, on every node.
+pub async fn user_disabled(state: &AppState, user: UserId) {
+    state
+        .broker
+        .publish(Envelope::control(Control::UserDisabled { user }))
+        .await;
+}

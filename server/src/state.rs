@@ -1,0 +1,73 @@
+//! What every handler shares: one [`AppState`], cloned into each request (all fields are cheap
+//! handles onto shared data).
+
+use crate::auth::rate_limit::LoginLimiter;
+use crate::broker::Broker;
+use crate::config::Config;
+use crate::db::messages::MessageWriter;
+use crate::db::users;
+use crate::hub::Hub;
+use crate::ws::limits::CommandLimits;
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use sea_orm::{DatabaseConnection, DbErr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use tokio::sync::{Mutex, MutexGuard};
+
+#[derive(Clone)]
+pub struct AppState {
+    /// A connection pool, shared by clones.
+    pub db: DatabaseConnection,
+    /// Stores chat messages (batched; see `db::messages::MessageWriter`).
+    pub messages: MessageWriter,
+    pub config: Arc<Config>,
+    pub leptos_options: LeptosOptions,
+    pub login_limiter: Arc<LoginLimiter>,
+    pub setup: Arc<SetupState>,
+    pub command_limits: Arc<CommandLimits>,
+    /// This node's sockets and their rooms.
+    pub hub: Arc<Hub>,
+    /// Carries fan-out to every node's hub (see `publish` for what goes through it).
+    pub broker: Arc<dyn Broker>,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+/// Whether the first admin exists yet.
+///
+/// Once true it stays true, so after set-up the answer costs no query. While false, every
+/// request asks the database, because `whisper create-user` may have added an account from
+/// another process meanwhile.
+#[derive(Default)]
+pub struct SetupState {
+    done: AtomicBool,
+    /// Serializes set-up forms (see `auth::handlers::setup`). A tokio mutex: it is held across
+    /// the awaited insert.
+    lock: Mutex<()>,
+}
+
+impl SetupState {
+    pub async fn is_done(&self, db: &DatabaseConnection) -> Result<bool, DbErr> {
+        if self.done.load(Ordering::Acquire) {
+            return Ok(true);
+        }
+        let done = users::count(db).await? > 0;
+        if done {
+            self.mark_done();
+        }
+        Ok(done)
+    }
+
+    pub fn mark_done(&self) {
+        self.done.store(true, Ordering::Release);
+    }
+
+    pub async fn lock(&self) -> MutexGuard<'_, ()> {
+        self.lock.lock().await
+    }
+}

@@ -1,0 +1,55 @@
+//! Per-user limits on socket commands (token buckets from `governor`), so one user — or one
+//! script with their cookie — cannot flood a room or the database. Limits are per user, not per
+//! socket: opening more tabs buys no more budget.
+
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use protocol::UserId;
+use std::num::NonZeroU32;
+
+pub struct CommandLimits {
+    send: DefaultKeyedRateLimiter<UserId>,
+    membership: DefaultKeyedRateLimiter<UserId>,
+    history: DefaultKeyedRateLimiter<UserId>,
+}
+
+/// History pages per user per second: scrolling back fast asks for a few a second.
+const HISTORY_PER_SECOND: u32 = 10;
+
+fn per_second(rate: u32) -> Quota {
+    let rate = NonZeroU32::new(rate).unwrap_or(NonZeroU32::MIN);
+    // Bursts of up to three seconds' worth: a user pasting a few lines quickly is not a flood.
+    let burst = rate.saturating_mul(NonZeroU32::new(3).unwrap_or(NonZeroU32::MIN));
+    Quota::per_second(rate).allow_burst(burst)
+}
+
+impl CommandLimits {
+    pub fn new(sends_per_second: u32, joins_per_second: u32) -> Self {
+        CommandLimits {
+            send: RateLimiter::keyed(per_second(sends_per_second)),
+            membership: RateLimiter::keyed(per_second(joins_per_second)),
+            history: RateLimiter::keyed(per_second(HISTORY_PER_SECOND)),
+        }
+    }
+
+    /// Takes one send from the user's bucket; `false` when it is empty.
+    pub fn send(&self, user: UserId) -> bool {
+        self.send.check_key(&user).is_ok()
+    }
+
+    /// Takes one join or leave from the user's bucket; `false` when it is empty.
+    pub fn membership(&self, user: UserId) -> bool {
+        self.membership.check_key(&user).is_ok()
+    }
+
+    /// Takes one history page from the user's bucket; `false` when it is empty.
+    pub fn history(&self, user: UserId) -> bool {
+        self.history.check_key(&user).is_ok()
+    }
+
+    /// Forgets buckets that have refilled.
+    pub fn prune(&self) {
+        self.send.retain_recent();
+        self.membership.retain_recent();
+        self.history.retain_recent();
+    }
+}

@@ -1,0 +1,87 @@
+//! Storing messages: concurrent posts to several rooms, committed in batches, get gapless,
+//! unique seqs per room; a post to a missing room stores nothing. SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use protocol::{Member, RoomId, UserId};
+use whisper::db::messages::{MessageWriter, Posted};
+use whisper::db::{self, rooms, users};
+
+on_both_databases!(concurrent_posts_get_gapless_seqs_per_room);
+
+async fn concurrent_posts_get_gapless_seqs_per_room(url: String) {
+    let db = db::connect(&url).await.unwrap();
+    let author = users::create(
+        &db,
+        users::NewUser {
+            username: "poster",
+            password_hash: "not-a-real-hash".into(),
+            is_admin: false,
+            is_staff: false,
+        },
+    )
+    .await
+    .unwrap()
+    .member();
+    let mut room_ids = Vec::new();
+    for title in ["a", "b", "c"] {
+        room_ids.push(rooms::create(&db, title, false).await.unwrap().id());
+    }
+    let writer = MessageWriter::start(db.clone());
+    let mut posts = Vec::new();
+    for index in 0..300 {
+        let (writer, author) = (writer.clone(), author.clone());
+        let room = room_ids[index % 3];
+        posts.push(tokio::spawn(async move {
+            writer
+                .post(
+                    room,
+                    &author,
+                    &format!("message {index}"),
+                    &format!("n{index}"),
+                )
+                .await
+        }));
+    }
+    let missing = writer
+        .post(
+            RoomId(999_999),
+            &Member {
+                id: UserId(author.id.0),
+                username: "poster".into(),
+            },
+            "lost?",
+            "n-missing",
+        )
+        .await
+        .unwrap();
+    assert!(missing.is_none(), "a post to a missing room stores nothing");
+
+    let mut seqs: Vec<Vec<i64>> = vec![Vec::new(); 3];
+    for post in posts {
+        let Some(Posted::New(message)) = post.await.unwrap().unwrap() else {
+            panic!("stored as new");
+        };
+        let slot = room_ids
+            .iter()
+            .position(|room| *room == message.room_id)
+            .unwrap();
+        seqs[slot].push(message.seq);
+    }
+    for (slot, mut room_seqs) in seqs.into_iter().enumerate() {
+        room_seqs.sort_unstable();
+        assert_eq!(
+            room_seqs,
+            (1..=100).collect::<Vec<i64>>(),
+            "room {slot}: 1..=100, once each"
+        );
+        let latest = db::messages::latest(&db, room_ids[slot], 50).await.unwrap();
+        assert_eq!(latest.len(), 50);
+        assert_eq!(
+            (latest[0].seq, latest[49].seq),
+            (51, 100),
+            "latest 50, oldest first"
+        );
+    }
+}

@@ -1,0 +1,220 @@
+//! The `/ws` endpoint over a real socket: who may connect, the hello, and bad input answered
+//! with errors on a socket that stays usable.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Backend, TestDatabase, TestServer, fresh_database};
+use futures_util::{SinkExt, StreamExt};
+use protocol::{ErrorCode, PROTOCOL_VERSION, RequestId, ServerEvent};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::{Request, StatusCode};
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+fn upgrade_request(server: &TestServer, cookie: Option<&str>, origin: Option<&str>) -> Request<()> {
+    let mut request = format!("ws://{}/ws", server.addr)
+        .into_client_request()
+        .unwrap();
+    if let Some(cookie) = cookie {
+        request
+            .headers_mut()
+            .insert("cookie", cookie.parse().unwrap());
+    }
+    if let Some(origin) = origin {
+        request
+            .headers_mut()
+            .insert("origin", origin.parse().unwrap());
+    }
+    request
+}
+
+async fn next_event(socket: &mut Socket) -> ServerEvent {
+    loop {
+        match socket.next().await.expect("socket open").expect("frame") {
+            Message::Text(text) => return serde_json::from_str(&text).expect("a ServerEvent"),
+            Message::Ping(_) | Message::Pong(_) => continue,
+            other => panic!("unexpected frame {other:?}"),
+        }
+    }
+}
+
+/// A server with its admin's cookie; the database guard must outlive the server.
+async fn server_with_admin() -> (TestDatabase, TestServer, String) {
+    let database = fresh_database(Backend::Sqlite).await.unwrap();
+    let server = TestServer::start(database.url.clone()).await;
+    let admin = server.setup_admin("root", "s3cret-pass").await;
+    let cookie = admin.cookie.clone().unwrap();
+    (database, server, cookie)
+}
+
+#[tokio::test]
+async fn anonymous_and_foreign_origin_upgrades_are_refused() {
+    let (_database, server, cookie) = server_with_admin().await;
+    let refused = |result: Result<_, tokio_tungstenite::tungstenite::Error>| match result {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => response.status(),
+        Err(other) => panic!("unexpected error {other}"),
+        Ok(_) => panic!("upgrade accepted"),
+    };
+    let anonymous = tokio_tungstenite::connect_async(upgrade_request(&server, None, None)).await;
+    assert_eq!(refused(anonymous), StatusCode::UNAUTHORIZED);
+    let foreign = tokio_tungstenite::connect_async(upgrade_request(
+        &server,
+        Some(&cookie),
+        Some("http://evil.example"),
+    ))
+    .await;
+    assert_eq!(refused(foreign), StatusCode::FORBIDDEN);
+    let forged = tokio_tungstenite::connect_async(upgrade_request(
+        &server,
+        Some("whisper_session=forged"),
+        None,
+    ))
+    .await;
+    assert_eq!(refused(forged), StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn hello_names_the_protocol_and_the_user() {
+    let (_database, server, cookie) = server_with_admin().await;
+    let own = format!("http://{}", server.addr);
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async(upgrade_request(&server, Some(&cookie), Some(&own)))
+            .await
+            .unwrap();
+    match next_event(&mut socket).await {
+        ServerEvent::Hello {
+            protocol_version,
+            user,
+            ..
+        } => {
+            assert_eq!(protocol_version, PROTOCOL_VERSION);
+            assert_eq!(user.username, "root");
+            assert!(user.is_admin);
+        }
+        other => panic!("expected hello, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn bad_frames_get_errors_and_the_socket_stays_usable() {
+    let (_database, server, cookie) = server_with_admin().await;
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async(upgrade_request(&server, Some(&cookie), None))
+            .await
+            .unwrap();
+    next_event(&mut socket).await;
+
+    let cases: [(Message, Option<RequestId>, ErrorCode); 5] = [
+        (Message::text("{not json"), None, ErrorCode::MalformedJson),
+        (
+            Message::text(r#"{"type":"launch_rockets","request_id":7}"#),
+            Some(RequestId(7)),
+            ErrorCode::UnknownCommand,
+        ),
+        (
+            Message::text(r#"{"type":"ping","request_id":"eight"}"#),
+            None,
+            ErrorCode::InvalidCommand,
+        ),
+        (
+            Message::text(r#"{"type":"ping","request_id":9,"sneaky":true}"#),
+            Some(RequestId(9)),
+            ErrorCode::InvalidCommand,
+        ),
+        (
+            Message::binary(vec![1, 2, 3]),
+            None,
+            ErrorCode::UnsupportedFrame,
+        ),
+    ];
+    for (frame, want_id, want_code) in cases {
+        socket.send(frame.clone()).await.unwrap();
+        match next_event(&mut socket).await {
+            ServerEvent::Error {
+                request_id, code, ..
+            } => {
+                assert_eq!((request_id, code), (want_id, want_code), "for {frame:?}");
+            }
+            other => panic!("expected an error for {frame:?}, got {other:?}"),
+        }
+    }
+    socket
+        .send(Message::text(r#"{"type":"ping","request_id":10}"#))
+        .await
+        .unwrap();
+    assert_eq!(
+        next_event(&mut socket).await,
+        ServerEvent::Pong {
+            request_id: RequestId(10)
+        }
+    );
+}
+
+#[tokio::test]
+async fn oversize_frames_close_the_socket_with_1009() {
+    let (_database, server, cookie) = server_with_admin().await;
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async(upgrade_request(&server, Some(&cookie), None))
+            .await
+            .unwrap();
+    next_event(&mut socket).await;
+    let huge = format!(
+        r#"{{"type":"ping","request_id":1,"pad":"{}"}}"#,
+        "x".repeat(protocol::MAX_FRAME_BYTES)
+    );
+    socket.send(Message::text(huge)).await.unwrap();
+    loop {
+        match socket.next().await {
+            Some(Ok(Message::Close(Some(frame)))) => {
+                assert_eq!(u16::from(frame.code), 1009);
+                break;
+            }
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            other => panic!("expected a 1009 close, got {other:?}"),
+        }
+    }
+}
+
+/// A peer that stops answering pings is dropped: a raw client that completes the handshake and
+/// then never replies sees pings arrive, then the server closing the connection.
+#[tokio::test]
+async fn silent_peers_are_dropped_after_missed_pings() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let database = fresh_database(Backend::Sqlite).await.unwrap();
+    let mut config = whisper::config::Config::for_database(database.url.clone());
+    config.heartbeat_seconds = 0.2;
+    let server = TestServer::start_with(config).await;
+    let admin = server.setup_admin("root", "s3cret-pass").await;
+    let cookie = admin.cookie.clone().unwrap();
+
+    let mut tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let handshake = format!(
+        "GET /ws HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+         Cookie: {cookie}\r\n\r\n",
+        server.addr
+    );
+    tcp.write_all(handshake.as_bytes()).await.unwrap();
+    // Read raw bytes, never answering: until the server hangs up (EOF) or resets.
+    let mut received = Vec::new();
+    let read_all = async {
+        let mut chunk = [0u8; 4096];
+        loop {
+            match tcp.read(&mut chunk).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => received.extend_from_slice(&chunk[..n]),
+            }
+        }
+    };
+    tokio::time::timeout(common::EVENT_TIMEOUT, read_all)
+        .await
+        .expect("the server drops a silent peer");
+    let text = String::from_utf8_lossy(&received);
+    assert!(text.starts_with("HTTP/1.1 101"), "upgraded: {text}");
+    assert!(text.contains(r#""type":"hello""#));
+    // 0x89: a final frame with the ping opcode.
+    assert!(received.contains(&0x89), "pings were sent before giving up");
+}
