@@ -24,17 +24,27 @@ pub type Frame = Utf8Bytes;
 /// How many frames may wait for one socket before it counts as not keeping up.
 pub const SOCKET_QUEUE: usize = 512;
 
-/// What a socket's writer task sends.
+/// What a socket's writer task sends. Kept to the size of a [`Frame`] (32 bytes), which
+/// leaves room for one more variant only: every socket's queue allocates its first block of
+/// slots up front, idle or not.
 #[derive(Debug, Clone)]
 pub enum Outbound {
     Frame(Frame),
-    /// A WebSocket ping (heartbeat).
-    Ping,
-    /// Close the socket with this code and reason, after what is already queued.
-    Close(u16, &'static str),
+    Signal(Signal),
 }
 
-/// Why the hub wants a socket closed.
+const _: () = assert!(std::mem::size_of::<Outbound>() == std::mem::size_of::<Frame>());
+
+/// What a writer sends that is not one of our frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Signal {
+    /// A WebSocket ping (heartbeat).
+    Ping,
+    /// Close the socket for this reason, after what is already queued.
+    Close(CloseReason),
+}
+
+/// Why a socket is closed by the server, which sets the close frame's code and text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CloseReason {
     /// Its queue overflowed: close code 1013 ("try again later"); the client resyncs.
@@ -45,6 +55,28 @@ pub enum CloseReason {
     /// close code 1012 (service restart); the client reconnects and catches up from the
     /// database.
     Resync,
+    /// A message over the protocol's size limit: close code 1009.
+    TooBig,
+    /// A frame the WebSocket layer refused to read (past its backstop size, or malformed):
+    /// close code 1009.
+    Unreadable,
+    /// The database failed while the socket was opening: close code 1011.
+    ServerError,
+}
+
+impl CloseReason {
+    /// The close frame's code and reason text.
+    pub fn code_and_text(self) -> (u16, &'static str) {
+        use axum::extract::ws::close_code;
+        match self {
+            CloseReason::Overloaded => (close_code::AGAIN, "too slow; reconnect to catch up"),
+            CloseReason::Disabled => (close_code::POLICY, "account disabled"),
+            CloseReason::Resync => (close_code::RESTART, "reconnect to catch up"),
+            CloseReason::TooBig => (close_code::SIZE, "message too big"),
+            CloseReason::Unreadable => (close_code::SIZE, "frame too large or invalid"),
+            CloseReason::ServerError => (close_code::ERROR, "server error; reconnect"),
+        }
+    }
 }
 
 /// This socket's handle as the hub holds it.

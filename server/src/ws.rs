@@ -21,12 +21,12 @@ pub mod parse;
 use crate::auth::origin::is_same_site;
 use crate::broker::serialize;
 use crate::db::{messages, rooms};
-use crate::hub::{CloseReason, Outbound, Registration};
+use crate::hub::{CloseReason, Outbound, Registration, Signal};
 use crate::state::AppState;
 use app::backend::CurrentUser;
 use axum::Extension;
 use axum::extract::State;
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade, close_code};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::SplitSink;
@@ -182,13 +182,13 @@ async fn serve(socket: WebSocket, state: AppState, user: UserSummary) {
                         // Tungstenite reports a frame over the size limit as an error after
                         // refusing to buffer it.
                         tracing::debug!(user = %user.username, %err, "socket error");
-                        let _ = queue.send(Outbound::Close(close_code::SIZE, "frame too large or invalid")).await;
+                        let _ = queue.send(Outbound::Signal(Signal::Close(CloseReason::Unreadable))).await;
                     }
                     break;
                 };
                 last_heard = Instant::now();
                 if frame_len(&frame) > MAX_FRAME_BYTES {
-                    let _ = queue.send(Outbound::Close(close_code::SIZE, "message too big")).await;
+                    let _ = queue.send(Outbound::Signal(Signal::Close(CloseReason::TooBig))).await;
                     break;
                 }
                 let reply = match frame {
@@ -216,7 +216,7 @@ async fn serve(socket: WebSocket, state: AppState, user: UserSummary) {
                     break;
                 }
                 // A full queue means the socket is being closed as overloaded anyway.
-                let _ = queue.try_send(Outbound::Ping);
+                let _ = queue.try_send(Outbound::Signal(Signal::Ping));
             }
         }
     }
@@ -262,19 +262,10 @@ async fn write_loop(
                     continue;
                 }
                 let reason = *close.borrow();
-                match reason {
-                    Some(CloseReason::Overloaded) => {
-                        close_with(&mut sink, close_code::AGAIN, "too slow; reconnect to catch up").await;
-                    }
-                    Some(CloseReason::Disabled) => {
-                        close_with(&mut sink, close_code::POLICY, "account disabled").await;
-                    }
-                    Some(CloseReason::Resync) => {
-                        close_with(&mut sink, close_code::RESTART, "reconnect to catch up").await;
-                    }
-                    None => continue,
+                if let Some(reason) = reason {
+                    close_with(&mut sink, reason).await;
+                    return;
                 }
-                return;
             }
             item = outbound.recv() => {
                 let Some(mut item) = item else { return };
@@ -282,9 +273,9 @@ async fn write_loop(
                 loop {
                     let message = match item {
                         Outbound::Frame(frame) => Message::Text(frame),
-                        Outbound::Ping => Message::Ping(Default::default()),
-                        Outbound::Close(code, reason) => {
-                            close_with(&mut sink, code, reason).await;
+                        Outbound::Signal(Signal::Ping) => Message::Ping(Default::default()),
+                        Outbound::Signal(Signal::Close(reason)) => {
+                            close_with(&mut sink, reason).await;
                             return;
                         }
                     };
@@ -308,10 +299,11 @@ async fn write_loop(
     }
 }
 
-async fn close_with(sink: &mut SplitSink<WebSocket, Message>, code: u16, reason: &'static str) {
+async fn close_with(sink: &mut SplitSink<WebSocket, Message>, reason: CloseReason) {
+    let (code, text) = reason.code_and_text();
     let frame = CloseFrame {
         code,
-        reason: Utf8Bytes::from_static(reason),
+        reason: Utf8Bytes::from_static(text),
     };
     let _ = sink.send(Message::Close(Some(frame))).await;
 }
@@ -319,5 +311,5 @@ async fn close_with(sink: &mut SplitSink<WebSocket, Message>, code: u16, reason:
 /// The database failed while opening the socket: log it and close with 1011.
 async fn fail(mut sink: SplitSink<WebSocket, Message>, err: DbErr) {
     tracing::error!(%err, "could not open socket");
-    close_with(&mut sink, close_code::ERROR, "server error; reconnect").await;
+    close_with(&mut sink, CloseReason::ServerError).await;
 }
