@@ -5,6 +5,10 @@ use futures_util::{SinkExt, StreamExt};
 use protocol::{ChatMessage, ClientCommand, RequestId, RoomId, ServerEvent};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+
+/// Read buffer per socket: a few typical frames (a `joined` with 50 messages takes several reads).
+const READ_BUFFER_BYTES: usize = 4096;
 
 pub type Stream =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
@@ -14,9 +18,16 @@ pub async fn open(url: &str, cookie: &str) -> anyhow::Result<Stream> {
     let ws_url = format!("{}/ws", url.replacen("http", "ws", 1));
     let mut request = ws_url.into_client_request()?;
     request.headers_mut().insert("cookie", cookie.parse()?);
-    let (mut socket, _) = tokio_tungstenite::connect_async(request)
-        .await
-        .context("WebSocket upgrade")?;
+    // tungstenite zero-fills its whole read buffer (128 KiB by default) before every read; with
+    // thousands of sockets each reading one small frame at a time, that memset was a fifth of
+    // the bench's CPU, taken from the machine it shares with the server. Chat frames are small.
+    let config = WebSocketConfig::default().read_buffer_size(READ_BUFFER_BYTES);
+    // Commands go out at once (TCP_NODELAY), as a browser's do.
+    let no_delay = true;
+    let (mut socket, _) =
+        tokio_tungstenite::connect_async_with_config(request, Some(config), no_delay)
+            .await
+            .context("WebSocket upgrade")?;
     match next_event(&mut socket).await? {
         ServerEvent::Hello { .. } => Ok(socket),
         other => bail!("expected hello, got {other:?}"),
