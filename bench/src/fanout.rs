@@ -154,7 +154,6 @@ async fn client(
 
     let mut tally = Tally::default();
     let mut ticker = send_every.map(tokio::time::interval);
-    let mut sending = send_every.is_some();
     let mut request = 1u64;
     // Nonces unique across runs: the bench reuses its users, and the server stores one message
     // per (user, nonce).
@@ -163,11 +162,12 @@ async fn client(
         .map_or(0, |since| since.as_nanos());
     // Once told to stop, keep reading until nothing has come for `QUIET_AFTER_STOP`. Until then
     // no timer is armed, so a frame costs no timer work: the bench shares the 2 cores with the
-    // server, and whatever it spends per frame is taken from the server it measures.
+    // server, and whatever it spends per frame is taken from the server it measures. The timer
+    // being armed is what "stopped" means: no more sends.
     const QUIET_AFTER_STOP: Duration = Duration::from_secs(2);
     let mut quiet: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
-    let mut stopped = false;
     loop {
+        let sending = quiet.is_none();
         let tick = async {
             match (&mut ticker, sending) {
                 (Some(ticker), true) => {
@@ -209,9 +209,7 @@ async fn client(
                 request += 1;
                 tally.sent += 1;
             }
-            _ = stop.changed(), if !stopped => {
-                stopped = true;
-                sending = false;
+            _ = stop.changed(), if sending => {
                 quiet = Some(Box::pin(tokio::time::sleep(QUIET_AFTER_STOP)));
             }
             () = quiet_elapsed => break,

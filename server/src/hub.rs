@@ -24,9 +24,10 @@ pub type Frame = Utf8Bytes;
 /// How many frames may wait for one socket before it counts as not keeping up.
 pub const SOCKET_QUEUE: usize = 512;
 
-/// What a socket's writer task sends. Kept to the size of a [`Frame`] (32 bytes), which
-/// leaves room for one more variant only: every socket's queue allocates its first block of
-/// slots up front, idle or not.
+/// What a socket's writer task sends. Kept to the size of a [`Frame`] (32 bytes): every
+/// socket's queue allocates its first block of slots up front, idle or not. The frame's one
+/// niche fits a single variant beside it, so anything else a writer must send goes in
+/// [`Signal`].
 #[derive(Debug, Clone)]
 pub enum Outbound {
     Frame(Frame),
