@@ -6,10 +6,12 @@
 //! - [`session`]: the session cookie and the token behind it.
 //! - [`validate`]: what a username and a password must look like.
 //! - [`rate_limit`]: log-in attempt limits per username and per IP.
+//! - [`client_ip`]: the client's address, through trusted proxies.
 //! - [`gate`]: middleware that finds the signed-in user and decides who may see which path.
 //! - [`origin`]: middleware refusing cross-site state-changing requests.
 //! - [`handlers`]: the log-in, log-out, first-run set-up and sign-up form handlers.
 
+pub mod client_ip;
 pub mod gate;
 pub mod handlers;
 pub mod origin;

@@ -1,7 +1,8 @@
 //! Every setting in one place: command-line flags, each with an environment variable.
 
+use crate::pause::Pauses;
 use clap::{Args, Parser, Subcommand};
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
 /// `whisper [serve]` runs the server; `whisper create-user` adds an account from a script.
@@ -98,6 +99,17 @@ pub struct Config {
     /// How long a session lasts after log-in, in days.
     #[arg(long, env = "WHISPER_SESSION_DAYS", default_value_t = 30)]
     pub session_days: u32,
+
+    /// Addresses of reverse proxies (load balancers) in front of this server, comma-separated
+    /// (e.g. `127.0.0.1,10.0.0.2`). A request from one of them is counted, for per-address
+    /// limits, as coming from the client its `X-Forwarded-For` header names. Empty: the header
+    /// is ignored (anyone could write it) and the TCP peer counts.
+    #[arg(long, env = "WHISPER_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<IpAddr>,
+
+    /// Hold points for tests (see `pause`); never set outside tests.
+    #[arg(skip)]
+    pub pauses: Pauses,
 }
 
 impl Config {

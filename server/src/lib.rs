@@ -11,10 +11,11 @@
 //! - [`auth`]: passwords, sessions, the gate middleware, cross-site protection, log-in forms.
 //! - [`admin`]: the admin area's form handlers (users, rooms).
 //! - [`ws`]: the `/ws` endpoint: one socket per tab, commands in, events out.
-//! - [`hub`]: this node's sockets and their rooms; delivers frames without ever waiting.
-//! - [`broker`]: carries envelopes (frames + membership changes) to every node's hub: in
-//!   process with one node, over Redis pub/sub (`REDIS_URL`) with several.
-//! - [`publish`]: one function per happening (message posted, room renamed, …) → envelopes.
+//! - [`chat`]: the domain — the one access policy, membership, socket open/close hooks, and
+//!   one function per happening (message posted, room renamed, …) → envelopes.
+//! - [`fanout`]: delivery — envelopes, this node's hub of sockets, and the broker that carries
+//!   envelopes to every node's hub (in process, or over Redis pub/sub with `REDIS_URL`).
+//! - [`pause`]: hold points that let tests interleave the two sides of a race.
 //! - [`backend`]: what the pages' server functions read, provided to Leptos as context.
 //! - [`health`]: `/healthz` and `/readyz`.
 //! - [`cli`]: `whisper create-user`.
@@ -27,36 +28,36 @@
 //!
 //! # A chat message's path
 //!
-//! socket reader ([`ws`]) → [`ws::commands`] checks membership and limits → [`db::messages`]
-//! stores it (seq assigned in the same transaction, posts batched per commit) → [`publish`]
-//! serializes the event once →
-//! [`broker`] → each node's [`hub`] queues the same bytes on each member socket → that socket's
-//! writer task. Clients keep messages by seq and fill any hole from the database
+//! socket reader ([`ws`]) → [`ws::commands`] asks [`chat::access`] and checks limits →
+//! [`db::messages`] stores it (membership confirmed and seq assigned in the same transaction,
+//! posts batched per commit) → [`chat::events`] serializes the event once →
+//! [`fanout::broker`] → each node's [`fanout::hub`] queues the same bytes on each member socket
+//! the policy lets read → that socket's writer task. Clients keep messages by seq and fill any hole from the database
 //! (`missed`), so an event lost between nodes delays a message, never loses it.
 
 pub mod admin;
 pub mod auth;
 pub mod backend;
-pub mod broker;
+pub mod chat;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod fanout;
 pub mod health;
-pub mod hub;
-pub mod publish;
+pub mod pause;
 pub mod state;
 pub mod ws;
 
 use crate::backend::ServerBackend;
-use crate::broker::Broker;
-use crate::broker::local::LocalBroker;
-use crate::broker::redis::RedisBroker;
+use crate::chat::limits::CommandLimits;
 use crate::config::Config;
 use crate::db::messages::MessageWriter;
-use crate::hub::Hub;
+use crate::fanout::broker::Broker;
+use crate::fanout::broker::local::LocalBroker;
+use crate::fanout::broker::redis::RedisBroker;
+use crate::fanout::hub::Hub;
 use crate::state::{AppState, SetupState};
-use crate::ws::limits::CommandLimits;
 use app::backend::SharedBackend;
 use app::{App, shell};
 use axum::Router;
@@ -96,6 +97,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     Ok(AppState {
         messages: MessageWriter::start(db.clone()),
         db,
+        pauses: config.pauses.clone(),
         config: Arc::new(config),
         leptos_options,
         login_limiter: Arc::new(login_limiter),
@@ -162,6 +164,7 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     spawn_housekeeping(&state);
+    chat::membership::spawn_resettler(state.clone());
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
@@ -169,16 +172,22 @@ pub async fn run(
     Ok(())
 }
 
-/// Periodic chores that keep memory bounded.
+/// Periodic chores that keep memory and tables bounded.
 fn spawn_housekeeping(state: &AppState) {
     let login = Arc::clone(&state.login_limiter);
     let commands = Arc::clone(&state.command_limits);
+    let db = state.db.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(60));
         loop {
             every.tick().await;
             login.prune();
             commands.prune();
+            match db::sessions::delete_expired(&db).await {
+                Ok(0) => {}
+                Ok(deleted) => tracing::debug!(deleted, "expired sessions deleted"),
+                Err(err) => tracing::warn!(%err, "deleting expired sessions failed"),
+            }
         }
     });
 }

@@ -2,12 +2,13 @@
 //! handles onto shared data).
 
 use crate::auth::rate_limit::LoginLimiter;
-use crate::broker::Broker;
+use crate::chat::limits::CommandLimits;
 use crate::config::Config;
 use crate::db::messages::MessageWriter;
 use crate::db::users;
-use crate::hub::Hub;
-use crate::ws::limits::CommandLimits;
+use crate::fanout::broker::Broker;
+use crate::fanout::hub::Hub;
+use crate::pause::Pauses;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sea_orm::{DatabaseConnection, DbErr};
@@ -28,8 +29,10 @@ pub struct AppState {
     pub command_limits: Arc<CommandLimits>,
     /// This node's sockets and their rooms.
     pub hub: Arc<Hub>,
-    /// Carries fan-out to every node's hub (see `publish` for what goes through it).
+    /// Carries fan-out to every node's hub (see `chat::events` for what goes through it).
     pub broker: Arc<dyn Broker>,
+    /// Test hold points (no-ops unless a test armed one).
+    pub pauses: Pauses,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -12,16 +12,14 @@
 //!
 //! - [`parse`]: text frame → [`protocol::ClientCommand`], or the precise error event.
 //! - [`commands`]: what each command does, with its authorization.
-//! - [`limits`]: per-user rate limits on commands.
 
 pub mod commands;
-pub mod limits;
 pub mod parse;
 
 use crate::auth::origin::is_same_site;
-use crate::broker::serialize;
-use crate::db::{messages, rooms};
-use crate::hub::{CloseReason, Outbound, Registration, Signal};
+use crate::chat::connection::{self, Opened};
+use crate::fanout::envelope::{CloseReason, serialize};
+use crate::fanout::hub::{Outbound, Registration, Signal};
 use crate::state::AppState;
 use app::backend::CurrentUser;
 use axum::Extension;
@@ -31,11 +29,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
-use protocol::{
-    ChatMessage, ErrorCode, MAX_FRAME_BYTES, Member, PROTOCOL_VERSION, RoomId, RoomInfo,
-    ServerEvent, UserSummary,
-};
-use sea_orm::DbErr;
+use protocol::{ErrorCode, MAX_FRAME_BYTES, UserSummary};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior, interval_at};
@@ -71,90 +65,31 @@ pub async fn upgrade(
         .on_upgrade(move |socket| serve(socket, state, user))
 }
 
-/// Every room, and the rooms the user is a member of (and may enter).
-async fn rooms_for(
-    state: &AppState,
-    user: &UserSummary,
-) -> Result<(Vec<RoomInfo>, Vec<RoomInfo>), DbErr> {
-    let all = rooms::list(&state.db).await?;
-    let mine = rooms::rooms_of(&state.db, user.id)
-        .await?
-        .iter()
-        .filter(|room| !room.staff_only || user.is_staff)
-        .map(rooms::Room::info)
-        .collect();
-    Ok((all.iter().map(rooms::Room::info).collect(), mine))
-}
-
-/// `hello` plus one `joined` per membership, in the order the client must see them.
-async fn greeting(
-    state: &AppState,
-    user: &UserSummary,
-    all: Vec<RoomInfo>,
-    mine: &[RoomInfo],
-) -> Result<Vec<ServerEvent>, DbErr> {
-    let mut events = vec![ServerEvent::Hello {
-        protocol_version: PROTOCOL_VERSION,
-        user: user.clone(),
-        rooms: all,
-        memberships: mine.iter().map(|room| room.id).collect(),
-    }];
-    for room in mine {
-        let (members, recent) = room_snapshot(state, room.id).await?;
-        events.push(ServerEvent::Joined {
-            request_id: None,
-            room: room.clone(),
-            members,
-            recent,
-        });
-    }
-    Ok(events)
-}
-
-/// A room's members and latest messages, as `joined` carries them.
-pub async fn room_snapshot(
-    state: &AppState,
-    room: RoomId,
-) -> Result<(Vec<Member>, Vec<ChatMessage>), DbErr> {
-    let members = rooms::members(&state.db, room).await?;
-    let recent = messages::latest(&state.db, room, protocol::HISTORY_PAGE as u64).await?;
-    Ok((members, recent))
-}
-
 async fn serve(socket: WebSocket, state: AppState, user: UserSummary) {
     let (mut sink, mut stream) = socket.split();
 
     // The database work below is boxed: an un-boxed future is stored inline in this task's
     // state for the socket's whole life, and idle sockets should not pay for the biggest query
     // they ever ran (measured: boxing took an idle socket from 12.8 KB to 8.6 KB).
-    let (all, mine) = match Box::pin(rooms_for(&state, &user)).await {
-        Ok(rooms) => rooms,
-        Err(err) => return fail(sink, err).await,
-    };
-    // Register before reading members and recent messages: a message posted meanwhile is then
-    // queued (and maybe also in `recent`; clients drop the duplicate by seq) rather than lost
-    // between the two.
-    let registration = state.hub.register(&user, &mine);
-    let room_ids: Vec<RoomId> = mine.iter().map(|room| room.id).collect();
-    state.broker.listen(user.id, &room_ids).await;
-    let greeting = match Box::pin(greeting(&state, &user, all, &mine)).await {
-        Ok(events) => events,
-        Err(err) => {
-            state.hub.unregister(user.id, registration.id);
-            return fail(sink, err).await;
-        }
+    let Opened {
+        registration,
+        greeting,
+    } = match Box::pin(connection::open(&state, user.id)).await {
+        Ok(opened) => opened,
+        Err(reason) => return close_with(&mut sink, reason).await,
     };
     for event in &greeting {
         if sink.feed(Message::Text(serialize(event))).await.is_err() {
-            state.hub.unregister(user.id, registration.id);
+            connection::close(&state, user.id, registration.id);
             return;
         }
     }
     if sink.flush().await.is_err() {
-        state.hub.unregister(user.id, registration.id);
+        connection::close(&state, user.id, registration.id);
         return;
     }
-    tracing::debug!(user = %user.username, rooms = mine.len(), "socket open");
+    drop(greeting);
+    tracing::debug!(user = %user.username, "socket open");
 
     // Taken apart so that `queue` is this task's only handle on the queue: once it and the hub's
     // are dropped, the writer sees the queue end and finishes.
@@ -221,7 +156,7 @@ async fn serve(socket: WebSocket, state: AppState, user: UserSummary) {
         }
     }
 
-    state.hub.unregister(user.id, socket_id);
+    connection::close(&state, user.id, socket_id);
     drop(queue);
     // The writer ends once it has sent what was queued (the hub's sender is gone now); a peer
     // that stopped reading cannot keep it alive for long.
@@ -306,10 +241,4 @@ async fn close_with(sink: &mut SplitSink<WebSocket, Message>, reason: CloseReaso
         reason: Utf8Bytes::from_static(text),
     };
     let _ = sink.send(Message::Close(Some(frame))).await;
-}
-
-/// The database failed while opening the socket: log it and close with 1011.
-async fn fail(mut sink: SplitSink<WebSocket, Message>, err: DbErr) {
-    tracing::error!(%err, "could not open socket");
-    close_with(&mut sink, CloseReason::ServerError).await;
 }

@@ -80,6 +80,8 @@ async fn history_pages_cover_every_message_once(url: String) {
         let room = server
             .create_room(&mut admin, &format!("room with {count}"), false)
             .await;
+        // Only members post: the writer checks as it commits.
+        tab.join(room).await;
         for index in 1..=count {
             writer
                 .post(

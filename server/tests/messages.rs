@@ -1,5 +1,6 @@
 //! Storing messages: concurrent posts to several rooms, committed in batches, get gapless,
-//! unique seqs per room; a post to a missing room stores nothing. SQLite and PostgreSQL.
+//! unique seqs per room; a post to a missing room, or by someone not a member, stores nothing
+//! and leaves no gap. SQLite and PostgreSQL.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -24,13 +25,38 @@ async fn concurrent_posts_get_gapless_seqs_per_room(url: String) {
     .await
     .unwrap()
     .member();
+    let outsider = users::create(
+        &db,
+        users::NewUser {
+            username: "outsider",
+            password_hash: "not-a-real-hash".into(),
+            is_admin: false,
+            is_staff: false,
+        },
+    )
+    .await
+    .unwrap()
+    .member();
     let mut room_ids = Vec::new();
     for title in ["a", "b", "c"] {
-        room_ids.push(rooms::create(&db, title, false).await.unwrap().id());
+        let room = rooms::create(&db, title, false).await.unwrap().id();
+        rooms::add_member(&db, room, author.id).await.unwrap();
+        room_ids.push(room);
     }
     let writer = MessageWriter::start(db.clone());
     let mut posts = Vec::new();
+    let mut refused = Vec::new();
     for index in 0..300 {
+        // Interleaved with the members' posts, so they share batches.
+        if index % 10 == 0 {
+            let (writer, outsider) = (writer.clone(), outsider.clone());
+            let room = room_ids[index % 3];
+            refused.push(tokio::spawn(async move {
+                writer
+                    .post(room, &outsider, "not a member", &format!("o{index}"))
+                    .await
+            }));
+        }
         let (writer, author) = (writer.clone(), author.clone());
         let room = room_ids[index % 3];
         posts.push(tokio::spawn(async move {
@@ -57,6 +83,12 @@ async fn concurrent_posts_get_gapless_seqs_per_room(url: String) {
         .await
         .unwrap();
     assert!(missing.is_none(), "a post to a missing room stores nothing");
+    for post in refused {
+        assert!(
+            post.await.unwrap().unwrap().is_none(),
+            "a post by a non-member stores nothing"
+        );
+    }
 
     let mut seqs: Vec<Vec<i64>> = vec![Vec::new(); 3];
     for post in posts {

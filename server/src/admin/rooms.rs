@@ -2,14 +2,15 @@
 //! list updates live in every open tab.
 
 use super::{Admin, FlagForm};
+use crate::chat::events as publish;
+use crate::chat::membership;
 use crate::db::rooms::{self, MAX_TITLE_CHARS};
 use crate::error::AppError;
-use crate::publish;
 use crate::state::AppState;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use protocol::{LeftReason, RoomId};
+use protocol::RoomId;
 use serde::Deserialize;
 
 fn back(query: &str) -> Response {
@@ -51,13 +52,13 @@ pub struct RenameForm {
 pub async fn rename(
     State(state): State<AppState>,
     Admin(admin): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<RoomId>,
     Form(form): Form<RenameForm>,
 ) -> Result<Response, AppError> {
     let Some(title) = valid_title(&form.title) else {
         return Ok(back("error=invalid_title"));
     };
-    let Some(room) = rooms::rename(&state.db, RoomId(id), title).await? else {
+    let Some(room) = rooms::rename(&state.db, id, title).await? else {
         return Ok(back("error=room_not_found"));
     };
     tracing::info!(admin = %admin.username, room = %room.title, "room renamed");
@@ -65,25 +66,17 @@ pub async fn rename(
     Ok(back("notice=room_renamed"))
 }
 
-/// Switches staff-only. Switching it on removes every non-staff member at once: their sockets
-/// leave the room and get `left` with reason `staff_only`.
+/// Switches staff-only. Switching it on removes every member who is not staff at once: their
+/// sockets leave the room and get `left` with reason `staff_only`.
 pub async fn set_staff_only(
     State(state): State<AppState>,
     Admin(admin): Admin,
-    Path(id): Path<i64>,
+    Path(room_id): Path<RoomId>,
     Form(form): Form<FlagForm>,
 ) -> Result<Response, AppError> {
-    let room_id = RoomId(id);
-    let Some(room) = rooms::set_staff_only(&state.db, room_id, form.value).await? else {
+    let Some(room) = membership::set_staff_only(&state, room_id, form.value).await? else {
         return Ok(back("error=room_not_found"));
     };
-    // The hub learns the new flag first, so fan-out stops reaching non-staff immediately.
-    publish::room_updated(&state, room.info()).await;
-    if form.value {
-        for member in rooms::remove_non_staff(&state.db, room_id).await? {
-            publish::member_left(&state, member, room_id, None, LeftReason::StaffOnly).await;
-        }
-    }
     tracing::info!(admin = %admin.username, room = %room.title, staff_only = form.value, "room staff-only switched");
     Ok(back("notice=room_updated"))
 }
@@ -91,12 +84,12 @@ pub async fn set_staff_only(
 pub async fn delete(
     State(state): State<AppState>,
     Admin(admin): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<RoomId>,
 ) -> Result<Response, AppError> {
-    if !rooms::delete(&state.db, RoomId(id)).await? {
+    if !rooms::delete(&state.db, id).await? {
         return Ok(back("error=room_not_found"));
     }
-    tracing::info!(admin = %admin.username, room_id = id, "room deleted");
-    publish::room_removed(&state, RoomId(id)).await;
+    tracing::info!(admin = %admin.username, room_id = %id, "room deleted");
+    publish::room_removed(&state, id).await;
     Ok(back("notice=room_deleted"))
 }

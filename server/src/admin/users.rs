@@ -2,15 +2,17 @@
 
 use super::{Admin, FlagForm};
 use crate::auth::{password, validate};
+use crate::chat::events as publish;
+use crate::chat::membership;
+use crate::db::sessions;
 use crate::db::users::{self, CreateUserError, Flag, NewUser};
-use crate::db::{rooms, sessions};
 use crate::error::AppError;
-use crate::publish;
+use crate::fanout::envelope::CloseReason;
 use crate::state::AppState;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use protocol::{LeftReason, UserId, UserSummary};
+use protocol::{UserId, UserSummary};
 use serde::Deserialize;
 
 fn back(query: &str) -> Response {
@@ -59,34 +61,30 @@ pub async fn create_user(
 async fn set_flag(
     state: &AppState,
     admin: &UserSummary,
-    id: i64,
+    user: UserId,
     flag: Flag,
     value: bool,
 ) -> Result<Response, AppError> {
     // An admin cannot lock themselves out; another admin can.
-    if id == admin.id.0 && matches!((flag, value), (Flag::Admin, false) | (Flag::Disabled, true)) {
+    if user == admin.id && matches!((flag, value), (Flag::Admin, false) | (Flag::Disabled, true)) {
         return Ok(back("error=cannot_change_self"));
     }
-    if !users::set_flag(&state.db, id, flag, value).await? {
+    let found = match flag {
+        Flag::Staff => membership::set_staff(state, user, value).await?,
+        Flag::Admin | Flag::Disabled => users::set_flag(&state.db, user, flag, value).await?,
+    };
+    if !found {
         return Ok(back("error=not_found"));
     }
-    tracing::info!(admin = %admin.username, user_id = id, ?flag, value, "user flag changed");
-    let user = UserId(id);
+    tracing::info!(admin = %admin.username, user_id = %user, ?flag, value, "user flag changed");
     let notice = match (flag, value) {
         (Flag::Disabled, true) => {
-            sessions::delete_for_user(&state.db, id).await?;
-            publish::user_disabled(state, user).await;
+            sessions::delete_for_user(&state.db, user).await?;
+            publish::sessions_ended(state, user, CloseReason::Disabled).await;
             "user_disabled"
         }
         (Flag::Disabled, false) => "user_enabled",
-        (Flag::Staff, is_staff) => {
-            publish::user_staff_changed(state, user, is_staff).await;
-            if !is_staff {
-                revoke_staff_rooms(state, id).await?;
-            }
-            "roles_updated"
-        }
-        (Flag::Admin, _) => "roles_updated",
+        (Flag::Staff | Flag::Admin, _) => "roles_updated",
     };
     Ok(back(&format!("notice={notice}")))
 }
@@ -94,7 +92,7 @@ async fn set_flag(
 pub async fn set_staff(
     State(state): State<AppState>,
     Admin(admin): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
     Form(form): Form<FlagForm>,
 ) -> Result<Response, AppError> {
     set_flag(&state, &admin, id, Flag::Staff, form.value).await
@@ -103,7 +101,7 @@ pub async fn set_staff(
 pub async fn set_admin(
     State(state): State<AppState>,
     Admin(admin): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
     Form(form): Form<FlagForm>,
 ) -> Result<Response, AppError> {
     set_flag(&state, &admin, id, Flag::Admin, form.value).await
@@ -112,22 +110,10 @@ pub async fn set_admin(
 pub async fn set_disabled(
     State(state): State<AppState>,
     Admin(admin): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
     Form(form): Form<FlagForm>,
 ) -> Result<Response, AppError> {
     set_flag(&state, &admin, id, Flag::Disabled, form.value).await
-}
-
-/// Takes a user who just lost staff out of every staff-only room, telling their sockets and the
-/// rooms' members.
-async fn revoke_staff_rooms(state: &AppState, id: i64) -> Result<(), AppError> {
-    let Some(user) = users::find_by_id(&state.db, id).await? else {
-        return Ok(());
-    };
-    for room in rooms::remove_from_staff_rooms(&state.db, UserId(id)).await? {
-        publish::member_left(state, user.member(), room, None, LeftReason::StaffOnly).await;
-    }
-    Ok(())
 }
 
 #[derive(Debug, Deserialize)]
@@ -139,7 +125,7 @@ pub struct PasswordForm {
 pub async fn reset_password(
     State(state): State<AppState>,
     Admin(admin): Admin,
-    Path(id): Path<i64>,
+    Path(id): Path<UserId>,
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, AppError> {
     if let Err(invalid) = validate::password(&form.password) {
@@ -149,9 +135,11 @@ pub async fn reset_password(
     if !users::set_password_hash(&state.db, id, hash).await? {
         return Ok(back("error=not_found"));
     }
-    if id != admin.id.0 {
+    // An admin resetting their own password keeps the session they are using.
+    if id != admin.id {
         sessions::delete_for_user(&state.db, id).await?;
+        publish::sessions_ended(&state, id, CloseReason::SessionEnded).await;
     }
-    tracing::info!(admin = %admin.username, user_id = id, "password reset");
+    tracing::info!(admin = %admin.username, user_id = %id, "password reset");
     Ok(back("notice=password_reset"))
 }

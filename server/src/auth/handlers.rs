@@ -1,17 +1,17 @@
 //! Form handlers for log-in, log-out, first-run set-up and sign-up. Each answers with a redirect
 //! (303), carrying a notice code on failure, so they work the same with or without JavaScript.
 
+use crate::auth::client_ip::ClientIp;
 use crate::auth::gate::{safe_next, setup_gone, urlencode};
 use crate::auth::{password, session, validate};
 use crate::db::users::{self, CreateUserError, NewUser};
 use crate::error::AppError;
 use crate::state::AppState;
 use axum::Form;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
 use serde::Deserialize;
-use std::net::SocketAddr;
 
 #[derive(Debug, Deserialize)]
 pub struct LoginForm {
@@ -23,7 +23,7 @@ pub struct LoginForm {
 
 pub async fn login(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(ip): ClientIp,
     jar: CookieJar,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, AppError> {
@@ -40,9 +40,9 @@ pub async fn login(
     let username = form.username.trim();
     if !state
         .login_limiter
-        .check(&users::username_key(username), peer.ip())
+        .check(&users::username_key(username), ip)
     {
-        tracing::warn!(username, ip = %peer.ip(), "log-in rate limited");
+        tracing::warn!(username, %ip, "log-in rate limited");
         return Ok(back("rate_limited"));
     }
     let user = users::find_by_username(&state.db, username).await?;
@@ -117,14 +117,14 @@ pub async fn setup(
 /// Self-service account creation, when open sign-up is configured.
 pub async fn signup(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(ip): ClientIp,
     jar: CookieJar,
     Form(form): Form<NewAccountForm>,
 ) -> Result<Response, AppError> {
     if !state.config.open_signup {
         return Ok(Redirect::to("/signup?error=signup_closed").into_response());
     }
-    if !state.login_limiter.check_ip(peer.ip()) {
+    if !state.login_limiter.check_ip(ip) {
         return Ok(Redirect::to("/signup?error=rate_limited").into_response());
     }
     if let Some(code) = form.problem() {

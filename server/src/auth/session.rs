@@ -37,7 +37,7 @@ pub async fn start(
     sessions::create(
         &state.db,
         token_hash(&token),
-        user.id,
+        protocol::UserId(user.id),
         Utc::now() + Duration::days(days),
     )
     .await?;

@@ -8,7 +8,7 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::{CaseStatement, ExprTrait};
 use sea_orm::{Condition, DatabaseTransaction, QueryOrder, QuerySelect, SqlErr, TransactionTrait};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use tokio::sync::{mpsc, oneshot};
 
 pub mod entity {
@@ -112,7 +112,8 @@ impl MessageWriter {
     }
 
     /// Stores a message as the room's next seq, once committed, unless the author already
-    /// posted with this nonce; `None` when the room does not exist. Nobody may be told about
+    /// posted with this nonce; `None` when the author is not a member of the room when the post
+    /// commits (or the room does not exist). Nobody may be told about
     /// the message before this returns.
     pub async fn post(
         &self,
@@ -212,8 +213,6 @@ async fn write_batch_in(
     batch: &[PendingPost],
     check: NonceCheck,
 ) -> Result<Vec<Option<Posted>>, DbErr> {
-    use rooms::entity::{Column as RoomColumn, Entity as RoomEntity};
-
     // Nonces already stored, and nonces repeated within the batch, post nothing new.
     let mut stored_before: HashMap<(i64, String), entity::Model> = HashMap::new();
     if check == NonceCheck::Look {
@@ -234,34 +233,22 @@ async fn write_batch_in(
         }
     }
     let mut first_of_nonce: HashMap<(i64, &str), usize> = HashMap::new();
-    let fresh: Vec<bool> = batch
+    let mut fate: Vec<Fate> = batch
         .iter()
         .enumerate()
         .map(|(index, post)| {
             let key = (post.author.id.0, post.nonce.as_str());
-            !stored_before.contains_key(&(key.0, post.nonce.clone()))
-                && *first_of_nonce.entry(key).or_insert(index) == index
+            let first = *first_of_nonce.entry(key).or_insert(index) == index;
+            if first && !stored_before.contains_key(&(key.0, post.nonce.clone())) {
+                Fate::Store
+            } else {
+                Fate::Repeat
+            }
         })
         .collect();
 
-    // Posts per room, in first-seen order.
-    let mut counts: Vec<(i64, i64)> = Vec::new();
-    for (post, _) in batch.iter().zip(&fresh).filter(|(_, fresh)| **fresh) {
-        match counts.iter_mut().find(|(room, _)| *room == post.room.0) {
-            Some((_, count)) => *count += 1,
-            None => counts.push((post.room.0, 1)),
-        }
-    }
-    let Some(bump) = counts
-        .iter()
-        .fold(None::<CaseStatement>, |case, (room, count)| {
-            let when = RoomColumn::Id.eq(*room);
-            Some(match case {
-                None => Expr::case(when, *count),
-                Some(case) => case.case(when, *count),
-            })
-        })
-    else {
+    let counts = posts_per_room(batch, &fate);
+    if counts.is_empty() {
         // Only retries: nothing to store.
         return Ok(batch
             .iter()
@@ -271,36 +258,47 @@ async fn write_batch_in(
                 Some(Posted::Duplicate(to_chat(message, post.author.clone())))
             })
             .collect());
-    };
-
-    let bumped = RoomEntity::update_many()
-        .col_expr(
-            RoomColumn::LastSeq,
-            Expr::col(RoomColumn::LastSeq).add(bump.finally(0i64)),
-        )
-        .filter(RoomColumn::Id.is_in(counts.iter().map(|(room, _)| *room)))
-        .exec_with_returning(txn)
-        .await?;
+    }
+    // The bump comes first: with SQLite it takes the write lock, so nothing read below can go
+    // stale before the commit.
+    let mut bumped = move_last_seq(txn, &counts, 1).await?;
+    // Only members post, as of this transaction: a membership ended a moment ago (a removal, a
+    // room turned staff-only) refuses the post even if this node's hub has not heard yet. Rare;
+    // the refused posts' seqs are given back, so the room keeps no gap.
+    refuse_non_members(txn, batch, &mut fate).await?;
+    let stored_counts = posts_per_room(batch, &fate);
+    if stored_counts != counts {
+        let given_back: Vec<(i64, i64)> = counts
+            .iter()
+            .map(|(room, count)| {
+                let kept = stored_counts
+                    .iter()
+                    .find(|(id, _)| id == room)
+                    .map_or(0, |(_, kept)| *kept);
+                (*room, count - kept)
+            })
+            .collect();
+        bumped = move_last_seq(txn, &given_back, -1).await?;
+    }
     // The first seq each room's posts take, counting up. Rooms that no longer exist are absent.
     let mut next_seq: HashMap<i64, i64> = bumped
         .iter()
         .filter_map(|room| {
-            let count = counts.iter().find(|(id, _)| *id == room.id)?.1;
+            let count = stored_counts.iter().find(|(id, _)| *id == room.id)?.1;
             Some((room.id, room.last_seq - count + 1))
         })
         .collect();
     let now = Utc::now();
     let mut rows = Vec::with_capacity(batch.len());
     let mut seqs = Vec::with_capacity(batch.len());
-    for (post, fresh) in batch.iter().zip(&fresh) {
-        if !fresh {
-            seqs.push(None);
-            continue;
-        }
-        let seq = next_seq.get_mut(&post.room.0).map(|next| {
-            *next += 1;
-            *next - 1
-        });
+    for (post, fate) in batch.iter().zip(&fate) {
+        let seq = match fate {
+            Fate::Store => next_seq.get_mut(&post.room.0).map(|next| {
+                *next += 1;
+                *next - 1
+            }),
+            Fate::Repeat | Fate::Refused => None,
+        };
         if let Some(seq) = seq {
             rows.push(ActiveModel {
                 room_id: Set(post.room.0),
@@ -333,18 +331,116 @@ async fn write_batch_in(
     Ok(batch
         .iter()
         .zip(seqs)
-        .map(|(post, seq)| match seq {
-            Some(seq) => {
+        .zip(&fate)
+        .map(|((post, seq), fate)| match (fate, seq) {
+            (Fate::Store, Some(seq)) => {
                 let message = stored.remove(&(post.room.0, seq))?;
                 Some(Posted::New(to_chat(message, post.author.clone())))
             }
-            None => {
+            (Fate::Repeat, _) => {
                 let key = (post.author.id.0, post.nonce.clone());
                 let message = stored_before.get(&key)?.clone();
                 Some(Posted::Duplicate(to_chat(message, post.author.clone())))
             }
+            (Fate::Store, None) | (Fate::Refused, _) => None,
         })
         .collect())
+}
+
+/// What a batch does with one post.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    /// Stored as the room's next seq.
+    Store,
+    /// Its nonce was stored before (or earlier in the batch): answered with that message.
+    Repeat,
+    /// Its author is not a member of the room (or the room is gone): nothing stored.
+    Refused,
+}
+
+/// Posts to store per room, in first-seen order.
+fn posts_per_room(batch: &[PendingPost], fate: &[Fate]) -> Vec<(i64, i64)> {
+    let mut counts: Vec<(i64, i64)> = Vec::new();
+    for (post, _) in batch
+        .iter()
+        .zip(fate)
+        .filter(|(_, fate)| **fate == Fate::Store)
+    {
+        match counts.iter_mut().find(|(room, _)| *room == post.room.0) {
+            Some((_, count)) => *count += 1,
+            None => counts.push((post.room.0, 1)),
+        }
+    }
+    counts
+}
+
+/// Moves each room's `last_seq` by `sign` × its count, in one `UPDATE`; the rooms as updated.
+async fn move_last_seq(
+    txn: &DatabaseTransaction,
+    counts: &[(i64, i64)],
+    sign: i64,
+) -> Result<Vec<rooms::Room>, DbErr> {
+    use rooms::entity::{Column as RoomColumn, Entity as RoomEntity};
+    let Some(by) = counts
+        .iter()
+        .fold(None::<CaseStatement>, |case, (room, count)| {
+            let when = RoomColumn::Id.eq(*room);
+            Some(match case {
+                None => Expr::case(when, sign * count),
+                Some(case) => case.case(when, sign * count),
+            })
+        })
+    else {
+        return Ok(Vec::new());
+    };
+    RoomEntity::update_many()
+        .col_expr(
+            RoomColumn::LastSeq,
+            Expr::col(RoomColumn::LastSeq).add(by.finally(0i64)),
+        )
+        .filter(RoomColumn::Id.is_in(counts.iter().map(|(room, _)| *room)))
+        .exec_with_returning(txn)
+        .await
+}
+
+/// Marks [`Fate::Refused`] the posts to store whose author is not a member of the room now
+/// (one `SELECT` for the whole batch).
+async fn refuse_non_members(
+    txn: &DatabaseTransaction,
+    batch: &[PendingPost],
+    fate: &mut [Fate],
+) -> Result<(), DbErr> {
+    use rooms::member_entity::{Column as MemberColumn, Entity as MemberEntity};
+    let mut pairs: Vec<(i64, i64)> = batch
+        .iter()
+        .zip(fate.iter())
+        .filter(|(_, fate)| **fate == Fate::Store)
+        .map(|(post, _)| (post.room.0, post.author.id.0))
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    let members: HashSet<(i64, i64)> = MemberEntity::find()
+        .filter(pairs.iter().fold(Condition::any(), |any, (room, user)| {
+            any.add(
+                Condition::all()
+                    .add(MemberColumn::RoomId.eq(*room))
+                    .add(MemberColumn::UserId.eq(*user)),
+            )
+        }))
+        .select_only()
+        .column(MemberColumn::RoomId)
+        .column(MemberColumn::UserId)
+        .into_tuple()
+        .all(txn)
+        .await?
+        .into_iter()
+        .collect();
+    for (post, fate) in batch.iter().zip(fate.iter_mut()) {
+        if *fate == Fate::Store && !members.contains(&(post.room.0, post.author.id.0)) {
+            *fate = Fate::Refused;
+        }
+    }
+    Ok(())
 }
 
 /// Up to `limit` messages of a room with seq below `before_seq`, oldest first, and whether they

@@ -5,7 +5,7 @@ use chrono::Utc;
 use protocol::{Member, RoomId, RoomInfo, UserId};
 use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
-use sea_orm::{QueryOrder, QuerySelect, TryInsertResult};
+use sea_orm::{ConnectionTrait, QueryOrder, QuerySelect, TryInsertResult};
 
 pub mod entity {
     use sea_orm::entity::prelude::*;
@@ -110,7 +110,7 @@ pub async fn list(db: &DatabaseConnection) -> Result<Vec<Room>, DbErr> {
     Entity::find().order_by_asc(Column::Title).all(db).await
 }
 
-pub async fn find(db: &DatabaseConnection, id: RoomId) -> Result<Option<Room>, DbErr> {
+pub async fn find<C: ConnectionTrait>(db: &C, id: RoomId) -> Result<Option<Room>, DbErr> {
     Entity::find_by_id(id.0).one(db).await
 }
 
@@ -129,8 +129,8 @@ pub async fn rename(
 }
 
 /// Sets the staff-only flag; the updated room, or `None` when it does not exist.
-pub async fn set_staff_only(
-    db: &DatabaseConnection,
+pub async fn set_staff_only<C: ConnectionTrait>(
+    db: &C,
     id: RoomId,
     staff_only: bool,
 ) -> Result<Option<Room>, DbErr> {
@@ -148,8 +148,8 @@ pub async fn delete(db: &DatabaseConnection, id: RoomId) -> Result<bool, DbErr> 
 }
 
 /// Makes `user` a member; `false` when they already were.
-pub async fn add_member(
-    db: &DatabaseConnection,
+pub async fn add_member<C: ConnectionTrait>(
+    db: &C,
     room: RoomId,
     user: UserId,
 ) -> Result<bool, DbErr> {
@@ -178,30 +178,39 @@ pub async fn remove_member(
     Ok(result.rows_affected == 1)
 }
 
-pub async fn is_member(db: &DatabaseConnection, room: RoomId, user: UserId) -> Result<bool, DbErr> {
-    let found = MemberEntity::find_by_id((room.0, user.0)).one(db).await?;
-    Ok(found.is_some())
+/// The room and whether `user` is a member of it, as committed now; `None` when the room does
+/// not exist. The facts [`crate::chat::access::decide`] needs besides the user.
+pub async fn membership(
+    db: &DatabaseConnection,
+    room: RoomId,
+    user: UserId,
+) -> Result<Option<(Room, bool)>, DbErr> {
+    let Some(found) = find(db, room).await? else {
+        return Ok(None);
+    };
+    let member = MemberEntity::find_by_id((room.0, user.0)).one(db).await?;
+    Ok(Some((found, member.is_some())))
+}
+
+/// Locks a room's row until the transaction ends and returns it as committed; `None` when it
+/// does not exist. A no-op `UPDATE`, the one lock both SQLite (the write lock) and PostgreSQL
+/// (the row) take the same way: a membership decided under it cannot race a change of the
+/// room's kind.
+pub async fn lock<C: ConnectionTrait>(db: &C, id: RoomId) -> Result<Option<Room>, DbErr> {
+    Ok(Entity::update_many()
+        .col_expr(Column::Id, Expr::col(Column::Id))
+        .filter(Column::Id.eq(id.0))
+        .exec_with_returning(db)
+        .await?
+        .pop())
 }
 
 /// The members of a room, by username.
 pub async fn members(db: &DatabaseConnection, room: RoomId) -> Result<Vec<Member>, DbErr> {
-    members_matching(db, room, None).await
-}
-
-/// The members of a room, by username; only staff or only non-staff when `is_staff` says so.
-async fn members_matching(
-    db: &DatabaseConnection,
-    room: RoomId,
-    is_staff: Option<bool>,
-) -> Result<Vec<Member>, DbErr> {
-    let mut query = MemberEntity::find()
+    Ok(MemberEntity::find()
         .filter(MemberColumn::RoomId.eq(room.0))
         .find_also_related(users::entity::Entity)
-        .order_by_asc(users::entity::Column::UsernameKey);
-    if let Some(is_staff) = is_staff {
-        query = query.filter(users::entity::Column::IsStaff.eq(is_staff));
-    }
-    Ok(query
+        .order_by_asc(users::entity::Column::UsernameKey)
         .all(db)
         .await?
         .into_iter()
@@ -219,23 +228,47 @@ pub async fn rooms_of(db: &DatabaseConnection, user: UserId) -> Result<Vec<Room>
     Ok(rows.into_iter().filter_map(|(_, room)| room).collect())
 }
 
-/// Removes every member who is not staff from a room (it just became staff-only); returns them.
-pub async fn remove_non_staff(db: &DatabaseConnection, room: RoomId) -> Result<Vec<Member>, DbErr> {
-    let non_staff: Vec<Member> = members_matching(db, room, Some(false)).await?;
-    let ids: Vec<i64> = non_staff.iter().map(|member| member.id.0).collect();
-    if !ids.is_empty() {
-        MemberEntity::delete_many()
-            .filter(MemberColumn::RoomId.eq(room.0))
-            .filter(MemberColumn::UserId.is_in(ids))
-            .exec(db)
-            .await?;
+/// Locks the rows of a room's members (see [`lock`]) and returns them as committed.
+pub async fn lock_members<C: ConnectionTrait>(
+    db: &C,
+    room: RoomId,
+) -> Result<Vec<users::User>, DbErr> {
+    use sea_orm::sea_query::Query;
+    let member_ids = Query::select()
+        .column(MemberColumn::UserId)
+        .from(MemberEntity)
+        .and_where(MemberColumn::RoomId.eq(room.0))
+        .to_owned();
+    users::entity::Entity::update_many()
+        .col_expr(
+            users::entity::Column::Id,
+            Expr::col(users::entity::Column::Id),
+        )
+        .filter(users::entity::Column::Id.in_subquery(member_ids))
+        .exec_with_returning(db)
+        .await
+}
+
+/// Ends these users' memberships of a room.
+pub async fn remove_members<C: ConnectionTrait>(
+    db: &C,
+    room: RoomId,
+    members: &[UserId],
+) -> Result<(), DbErr> {
+    if members.is_empty() {
+        return Ok(());
     }
-    Ok(non_staff)
+    MemberEntity::delete_many()
+        .filter(MemberColumn::RoomId.eq(room.0))
+        .filter(MemberColumn::UserId.is_in(members.iter().map(|user| user.0)))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Removes a user from every staff-only room (they lost staff); returns those rooms.
-pub async fn remove_from_staff_rooms(
-    db: &DatabaseConnection,
+pub async fn remove_from_staff_rooms<C: ConnectionTrait>(
+    db: &C,
     user: UserId,
 ) -> Result<Vec<RoomId>, DbErr> {
     let rooms: Vec<RoomId> = MemberEntity::find()

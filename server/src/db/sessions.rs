@@ -2,6 +2,7 @@
 
 use super::users::{self, User};
 use chrono::{DateTime, Utc};
+use protocol::UserId;
 use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
 
@@ -42,12 +43,12 @@ use entity::{ActiveModel, Column, Entity};
 pub async fn create(
     db: &DatabaseConnection,
     token_hash: String,
-    user_id: i64,
+    user: UserId,
     expires_at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     ActiveModel {
         token_hash: Set(token_hash),
-        user_id: Set(user_id),
+        user_id: Set(user.0),
         created_at: Set(Utc::now()),
         expires_at: Set(expires_at),
     }
@@ -77,10 +78,19 @@ pub async fn delete(db: &DatabaseConnection, token_hash: &str) -> Result<(), DbE
 }
 
 /// Ends every session of a user (on disable or password reset).
-pub async fn delete_for_user(db: &DatabaseConnection, user_id: i64) -> Result<(), DbErr> {
+pub async fn delete_for_user(db: &DatabaseConnection, user: UserId) -> Result<(), DbErr> {
     Entity::delete_many()
-        .filter(Column::UserId.eq(user_id))
+        .filter(Column::UserId.eq(user.0))
         .exec(db)
         .await?;
     Ok(())
+}
+
+/// Deletes sessions past their expiry (they already let nobody in); how many.
+pub async fn delete_expired(db: &DatabaseConnection) -> Result<u64, DbErr> {
+    let result = Entity::delete_many()
+        .filter(Column::ExpiresAt.lte(Utc::now()))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected)
 }

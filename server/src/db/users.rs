@@ -1,8 +1,9 @@
 //! Accounts: the `users` table and its queries.
 
 use chrono::Utc;
+use protocol::UserId;
 use sea_orm::entity::prelude::*;
-use sea_orm::{ActiveValue::Set, QueryOrder, SqlErr};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, QueryOrder, SqlErr};
 
 pub mod entity {
     use sea_orm::entity::prelude::*;
@@ -88,8 +89,8 @@ pub async fn find_by_username(
         .await
 }
 
-pub async fn find_by_id(db: &DatabaseConnection, id: i64) -> Result<Option<User>, DbErr> {
-    Entity::find_by_id(id).one(db).await
+pub async fn find_by_id<C: ConnectionTrait>(db: &C, id: UserId) -> Result<Option<User>, DbErr> {
+    Entity::find_by_id(id.0).one(db).await
 }
 
 /// Every account, ordered by username (ignoring case).
@@ -109,9 +110,9 @@ pub enum Flag {
 }
 
 /// Sets `flag` to `value`; `false` when no such user exists.
-pub async fn set_flag(
-    db: &DatabaseConnection,
-    id: i64,
+pub async fn set_flag<C: ConnectionTrait>(
+    db: &C,
+    id: UserId,
     flag: Flag,
     value: bool,
 ) -> Result<bool, DbErr> {
@@ -123,22 +124,33 @@ pub async fn set_flag(
     let result = Entity::update_many()
         .col_expr(column, Expr::value(value))
         .col_expr(Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(Column::Id.eq(id))
+        .filter(Column::Id.eq(id.0))
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
 }
 
+/// Locks a user's row until the transaction ends and returns it as committed (see
+/// `rooms::lock`); `None` when no such user exists.
+pub async fn lock<C: ConnectionTrait>(db: &C, id: UserId) -> Result<Option<User>, DbErr> {
+    Ok(Entity::update_many()
+        .col_expr(Column::Id, Expr::col(Column::Id))
+        .filter(Column::Id.eq(id.0))
+        .exec_with_returning(db)
+        .await?
+        .pop())
+}
+
 /// Replaces the password hash; `false` when no such user exists.
 pub async fn set_password_hash(
     db: &DatabaseConnection,
-    id: i64,
+    id: UserId,
     hash: String,
 ) -> Result<bool, DbErr> {
     let result = Entity::update_many()
         .col_expr(Column::PasswordHash, Expr::value(hash))
         .col_expr(Column::UpdatedAt, Expr::value(Utc::now()))
-        .filter(Column::Id.eq(id))
+        .filter(Column::Id.eq(id.0))
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)

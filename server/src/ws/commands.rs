@@ -1,16 +1,18 @@
-//! What each command does. Every command is authorized here, against the database where it
-//! matters (joining) and against the hub's membership view on the hot path (sending), which the
-//! same transactions keep current.
+//! What each command does. Every command is authorized by [`access::decide`]: with facts read
+//! fresh from the database (join, history, catch-up, edit, delete), or with the hub's on the hot
+//! path (send), which the message writer confirms in the transaction that stores the post.
 
 use super::parse::error;
-use super::room_snapshot;
+use crate::chat::access::{self, Action, Denied};
+use crate::chat::connection::room_snapshot;
+use crate::chat::events as publish;
+use crate::chat::membership::{self, JoinError, kind_of, viewer_of};
 use crate::db::messages::Posted;
 use crate::db::{messages, rooms, users};
-use crate::publish;
 use crate::state::AppState;
 use protocol::{
     ClientCommand, ErrorCode, LeftReason, MAX_MESSAGE_CHARS, MAX_NONCE_CHARS, MessageId, RequestId,
-    RoomId, ServerEvent, UserSummary,
+    RoomId, ServerEvent, UserId, UserSummary,
 };
 use sea_orm::DbErr;
 
@@ -69,6 +71,39 @@ const UNKNOWN_ROOM: Refusal = Refusal(
     ErrorCode::UnknownRoom,
     "No such room; it may have been deleted.",
 );
+const UNKNOWN_MESSAGE: Refusal = Refusal(ErrorCode::UnknownMessage, "No such message.");
+const DELETED: Refusal = Refusal(ErrorCode::Forbidden, "This message was deleted.");
+
+/// The policy's refusal, as the client is told it.
+fn denied(denied: Denied) -> Refusal {
+    match denied {
+        Denied::StaffOnly => STAFF_ONLY,
+        Denied::NotMember => Refusal(ErrorCode::NotJoined, "Join the room first."),
+        Denied::NotAuthor => Refusal(ErrorCode::Forbidden, "You can only edit your own messages."),
+        Denied::NotAuthorOrAdmin => Refusal(
+            ErrorCode::Forbidden,
+            "Only admins can delete other people's messages.",
+        ),
+    }
+}
+
+/// Asks the policy with facts read fresh from the database: the user's flags, the room's kind,
+/// and the membership, all as committed now.
+async fn check(
+    state: &AppState,
+    user: UserId,
+    room: RoomId,
+    action: Action,
+) -> Result<(), Refusal> {
+    let (room, member) = rooms::membership(&state.db, room, user)
+        .await?
+        .ok_or(UNKNOWN_ROOM)?;
+    let fresh = users::find_by_id(&state.db, user)
+        .await?
+        .filter(|fresh| !fresh.disabled)
+        .ok_or(Refusal(ErrorCode::Forbidden, "Your account is disabled."))?;
+    access::decide(viewer_of(&fresh), kind_of(&room), member, action).map_err(denied)
+}
 
 async fn join(
     state: &AppState,
@@ -82,19 +117,16 @@ async fn join(
             "Joining too fast; wait a moment.",
         ));
     }
-    let room = rooms::find(&state.db, room_id).await?.ok_or(UNKNOWN_ROOM)?;
-    // The staff flag is read fresh: it may have been revoked since this socket connected.
-    let is_staff = users::find_by_id(&state.db, user.id.0)
-        .await?
-        .is_some_and(|fresh| fresh.is_staff);
-    if room.staff_only && !is_staff {
-        return Err(STAFF_ONLY);
-    }
-    let added = rooms::add_member(&state.db, room_id, user.id).await?;
+    let joined = match membership::join(state, user.id, room_id).await {
+        Ok(joined) => joined,
+        Err(JoinError::UnknownRoom) => return Err(UNKNOWN_ROOM),
+        Err(JoinError::Denied(refused)) => return Err(denied(refused)),
+        Err(JoinError::Db(err)) => return Err(err.into()),
+    };
     state.broker.listen(user.id, &[room_id]).await;
     let (members, recent) = room_snapshot(state, room_id).await?;
-    let room = room.info();
-    if added {
+    let room = joined.room.info();
+    if joined.added {
         let me = user.member();
         publish::member_joined(state, me, room, Some(request_id), members, recent).await;
         Ok(None)
@@ -178,13 +210,17 @@ async fn send(
             "A send needs a nonce of 1 to 64 characters.",
         ));
     }
-    require_member(state, user, room_id).await?;
+    // The hub's answer is the fast path; when it says no, the database may know better (a join
+    // still on its way to this node). The writer checks membership again as it commits.
+    if state.hub.decide(user.id, room_id, Action::Send) != Some(Ok(())) {
+        check(state, user.id, room_id, Action::Send).await?;
+    }
     let author = user.member();
-    let posted = state
-        .messages
-        .post(room_id, &author, body, nonce)
-        .await?
-        .ok_or(UNKNOWN_ROOM)?;
+    let Some(posted) = state.messages.post(room_id, &author, body, nonce).await? else {
+        // The membership ended before the post committed.
+        check(state, user.id, room_id, Action::Send).await?;
+        return Err(denied(Denied::NotMember));
+    };
     match posted {
         Posted::New(message) => {
             publish::message_posted(state, message).await;
@@ -195,21 +231,24 @@ async fn send(
     }
 }
 
-const DELETED: Refusal = Refusal(ErrorCode::Forbidden, "This message was deleted.");
-
-/// The author of a standing message in a room the user is a member of, or the refusal to give.
-async fn member_message(
+/// The author of a standing message the user may `action` on, or the refusal to give.
+async fn message_author(
     state: &AppState,
     user: &UserSummary,
     message_id: MessageId,
+    action: impl FnOnce(bool) -> Action,
 ) -> Result<protocol::Member, Refusal> {
-    const UNKNOWN_MESSAGE: Refusal = Refusal(ErrorCode::UnknownMessage, "No such message.");
     let (message, author) = messages::find(&state.db, message_id)
         .await?
         .ok_or(UNKNOWN_MESSAGE)?;
-    // Someone outside the room learns nothing about its messages, not even that they exist.
-    if !state.hub.is_member(user.id, RoomId(message.room_id)) {
-        return Err(UNKNOWN_MESSAGE);
+    let action = action(author.id == user.id);
+    match check(state, user.id, RoomId(message.room_id), action).await {
+        Ok(()) => {}
+        // Someone outside the room learns nothing about its messages, not even that they exist.
+        Err(Refusal(ErrorCode::NotJoined | ErrorCode::StaffOnly | ErrorCode::UnknownRoom, _)) => {
+            return Err(UNKNOWN_MESSAGE);
+        }
+        Err(refusal) => return Err(refusal),
     }
     if message.deleted_at.is_some() {
         return Err(DELETED);
@@ -225,13 +264,7 @@ async fn edit(
 ) -> Result<Option<ServerEvent>, Refusal> {
     writing_limit(state, user)?;
     let body = message_body(body)?;
-    let author = member_message(state, user, message_id).await?;
-    if author.id != user.id {
-        return Err(Refusal(
-            ErrorCode::Forbidden,
-            "You can only edit your own messages.",
-        ));
-    }
+    let author = message_author(state, user, message_id, |own| Action::Edit { own }).await?;
     let changed = messages::edit(&state.db, message_id, author, body)
         .await?
         .ok_or(DELETED)?;
@@ -245,19 +278,7 @@ async fn delete(
     message_id: MessageId,
 ) -> Result<Option<ServerEvent>, Refusal> {
     writing_limit(state, user)?;
-    let author = member_message(state, user, message_id).await?;
-    if author.id != user.id {
-        // Read fresh: admin rights may have been revoked since this socket connected.
-        let is_admin = users::find_by_id(&state.db, user.id.0)
-            .await?
-            .is_some_and(|fresh| fresh.is_admin && !fresh.disabled);
-        if !is_admin {
-            return Err(Refusal(
-                ErrorCode::Forbidden,
-                "Only admins can delete other people's messages.",
-            ));
-        }
-    }
+    let author = message_author(state, user, message_id, |own| Action::Delete { own }).await?;
     let changed = messages::delete(&state.db, message_id, author)
         .await?
         .ok_or(DELETED)?;
@@ -265,23 +286,7 @@ async fn delete(
     Ok(None)
 }
 
-/// Refuses unless the user is a member of the room, with the most precise reason.
-async fn require_member(
-    state: &AppState,
-    user: &UserSummary,
-    room_id: RoomId,
-) -> Result<(), Refusal> {
-    if state.hub.is_member(user.id, room_id) {
-        return Ok(());
-    }
-    Err(match rooms::find(&state.db, room_id).await? {
-        None => UNKNOWN_ROOM,
-        Some(room) if room.staff_only && !user.is_staff => STAFF_ONLY,
-        Some(_) => Refusal(ErrorCode::NotJoined, "Join the room first."),
-    })
-}
-
-/// History and catch-up pages share one per-user limit and need membership.
+/// History and catch-up pages share one per-user limit, and the policy's `Read`.
 async fn may_read_pages(
     state: &AppState,
     user: &UserSummary,
@@ -291,9 +296,8 @@ async fn may_read_pages(
     if !state.command_limits.history(user.id) {
         return Err(Refusal(ErrorCode::RateLimited, too_fast));
     }
-    require_member(state, user, room_id).await
+    check(state, user.id, room_id, Action::Read).await
 }
-
 async fn history(
     state: &AppState,
     user: &UserSummary,

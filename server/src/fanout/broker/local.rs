@@ -1,7 +1,8 @@
 //! The single-node broker: publishing is applying to this node's hub, in the caller's order.
 
-use super::{Broker, Envelope};
-use crate::hub::Hub;
+use super::Broker;
+use crate::fanout::envelope::Envelope;
+use crate::fanout::hub::Hub;
 use std::sync::Arc;
 
 pub struct LocalBroker {

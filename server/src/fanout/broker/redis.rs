@@ -15,8 +15,9 @@
 //! clients reconnect and catch up from the database. After the publisher lost envelopes (Redis
 //! unreachable, or its queue full), it tells every node to do the same once Redis is back.
 
-use super::{Audience, Broker, Control, Envelope};
-use crate::hub::{Frame, Hub};
+use super::Broker;
+use crate::fanout::envelope::{Audience, Control, Envelope, Frame};
+use crate::fanout::hub::Hub;
 use fred::clients::{Client, SubscriberClient};
 use fred::interfaces::{ClientLike, EventInterface, PubsubInterface};
 use fred::prelude::{Builder, Config, ReconnectPolicy};
@@ -48,7 +49,6 @@ struct Wire {
     control: Option<Control>,
     audience: Audience,
     frame: Option<String>,
-    droppable: bool,
 }
 
 /// Channel names of one deployment.
@@ -182,7 +182,6 @@ impl RedisBroker {
                         control: Some(Control::Resync),
                         audience: Audience::Everyone,
                         frame: None,
-                        droppable: false,
                     });
                 }
             }
@@ -249,7 +248,6 @@ impl Broker for RedisBroker {
             control: envelope.control,
             audience: envelope.audience,
             frame: envelope.frame.map(|frame| frame.as_str().to_owned()),
-            droppable: envelope.droppable,
         };
         if self.outbox.try_send(wire).is_err() {
             self.lost.store(true, Ordering::Relaxed);
@@ -325,7 +323,6 @@ async fn receive(
             control: wire.control,
             audience: wire.audience,
             frame: wire.frame.map(Frame::from),
-            droppable: wire.droppable,
         };
         hub.apply(&envelope);
         // A user with a socket here joined a room on another node: hear that room too (in the

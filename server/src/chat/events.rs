@@ -3,7 +3,7 @@
 //! them to the broker. WebSocket commands and admin handlers both call these, so a room renamed
 //! from the admin page and a message sent from a socket reach clients the same way.
 
-use crate::broker::{Audience, Control, Envelope};
+use crate::fanout::envelope::{Audience, CloseReason, Control, Envelope};
 use crate::state::AppState;
 use protocol::{ChatMessage, LeftReason, Member, RequestId, RoomId, RoomInfo, ServerEvent, UserId};
 
@@ -12,7 +12,8 @@ pub async fn room_added(state: &AppState, room: RoomInfo) {
     state.broker.publish(envelope).await;
 }
 
-/// A room was renamed or had its staff-only flag switched.
+/// A room was renamed or had its staff-only flag switched. Members a switch shuts out must have
+/// been told (`member_left`) before: every hub applies envelopes in the order published here.
 pub async fn room_updated(state: &AppState, room: RoomInfo) {
     let control = Control::RoomChanged { room: room.clone() };
     let envelope = Envelope::event(Audience::Everyone, &ServerEvent::RoomUpdated { room });
@@ -107,10 +108,10 @@ pub async fn user_staff_changed(state: &AppState, user: UserId, is_staff: bool) 
         .await;
 }
 
-/// Closes every live socket of the user, on every node.
-pub async fn user_disabled(state: &AppState, user: UserId) {
+/// Closes every live socket of the user, on every node, for `reason` (their sessions ended).
+pub async fn sessions_ended(state: &AppState, user: UserId, reason: CloseReason) {
     state
         .broker
-        .publish(Envelope::control(Control::UserDisabled { user }))
+        .publish(Envelope::control(Control::SessionsEnded { user, reason }))
         .await;
 }

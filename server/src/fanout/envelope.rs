@@ -1,17 +1,13 @@
-//! Carries [`Envelope`]s to the hub of every node, this one included.
-//!
-//! Everything that must reach sockets goes through [`Broker::publish`]: chat messages, member
-//! notices, room-list changes, and the membership [`Control`] changes that keep each node's hub
-//! current. With one node the in-process [`local::LocalBroker`] hands envelopes straight to the
-//! hub; with `REDIS_URL` set, [`redis::RedisBroker`] applies them here and carries them to
-//! every other node over Redis pub/sub.
+//! What fan-out carries: an [`Envelope`] is one event's frame (serialized once), who gets it
+//! ([`Audience`]), and the membership or permission change ([`Control`]) each node's hub applies
+//! before delivering it. Plain data, shared by the hub and the brokers.
 
-pub mod local;
-pub mod redis;
-
-use crate::hub::Frame;
+use axum::extract::ws::Utf8Bytes;
 use protocol::{RoomId, RoomInfo, ServerEvent, UserId};
 use serde::{Deserialize, Serialize};
+
+/// A serialized [`protocol::ServerEvent`]: serialized once, shared by every recipient.
+pub type Frame = Utf8Bytes;
 
 /// Who receives an envelope's frame.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,9 +41,10 @@ pub enum Control {
         user: UserId,
         is_staff: bool,
     },
-    /// Close every socket of the user now.
-    UserDisabled {
+    /// Close every socket of the user now: their sessions ended (disabled, password reset).
+    SessionsEnded {
         user: UserId,
+        reason: CloseReason,
     },
     /// Every node: your sockets may have missed events; close them so their clients catch up
     /// from the database (sent after envelopes were lost on their way between nodes).
@@ -60,8 +57,6 @@ pub struct Envelope {
     pub control: Option<Control>,
     pub audience: Audience,
     pub frame: Option<Frame>,
-    /// May be dropped for a socket whose queue is full (typing, presence) instead of closing it.
-    pub droppable: bool,
 }
 
 impl Envelope {
@@ -71,7 +66,6 @@ impl Envelope {
             control: None,
             audience,
             frame: Some(serialize(event)),
-            droppable: false,
         }
     }
 
@@ -87,7 +81,6 @@ impl Envelope {
             control: Some(control),
             audience: Audience::Everyone,
             frame: None,
-            droppable: false,
         }
     }
 }
@@ -104,18 +97,41 @@ pub fn serialize(event: &ServerEvent) -> Frame {
         })
 }
 
-/// Delivers envelopes to every node's hub.
-#[async_trait::async_trait]
-pub trait Broker: Send + Sync + 'static {
-    async fn publish(&self, envelope: Envelope);
+/// Why a socket is closed by the server, which sets the close frame's code and text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CloseReason {
+    /// Its queue overflowed: close code 1013 ("try again later"); the client resyncs.
+    Overloaded,
+    /// The account was disabled: close code 1008 (policy).
+    Disabled,
+    /// The session it was opened with ended (the password was reset): close code 1008
+    /// (policy). The client finds it is signed out and goes to the log-in page.
+    SessionEnded,
+    /// This node may have missed events from other nodes (its Redis connection dropped):
+    /// close code 1012 (service restart); the client reconnects and catches up from the
+    /// database.
+    Resync,
+    /// A message over the protocol's size limit: close code 1009.
+    TooBig,
+    /// A frame the WebSocket layer refused to read (past its backstop size, or malformed):
+    /// close code 1009.
+    Unreadable,
+    /// The database failed while the socket was opening: close code 1011.
+    ServerError,
+}
 
-    /// Makes sure this node hears what is published to the user and to the rooms from now on.
-    /// Called before a socket reads its rooms' latest messages, so that nothing posted in
-    /// between is heard by nobody.
-    async fn listen(&self, _user: UserId, _rooms: &[RoomId]) {}
-
-    /// Why this node cannot currently fan out to the others, if it cannot.
-    fn unavailable(&self) -> Option<&'static str> {
-        None
+impl CloseReason {
+    /// The close frame's code and reason text.
+    pub fn code_and_text(self) -> (u16, &'static str) {
+        use axum::extract::ws::close_code;
+        match self {
+            CloseReason::Overloaded => (close_code::AGAIN, "too slow; reconnect to catch up"),
+            CloseReason::Disabled => (close_code::POLICY, "account disabled"),
+            CloseReason::SessionEnded => (close_code::POLICY, "session ended; sign in again"),
+            CloseReason::Resync => (close_code::RESTART, "reconnect to catch up"),
+            CloseReason::TooBig => (close_code::SIZE, "message too big"),
+            CloseReason::Unreadable => (close_code::SIZE, "frame too large or invalid"),
+            CloseReason::ServerError => (close_code::ERROR, "server error; reconnect"),
+        }
     }
 }

@@ -5,21 +5,19 @@
 //! the database when a socket connects, then kept current by [`Control`] changes that arrive
 //! through the broker, from this node or another).
 //!
-//! Delivery never waits: each socket has a bounded queue, and a frame that does not fit is
-//! either dropped (typing and presence, which the next one supersedes) or makes the hub close
-//! that socket with [`CloseReason::Overloaded`]; the client reconnects and resyncs. A slow
-//! reader can thus never make the server's memory grow or hold up anyone else.
+//! Delivery never waits: each socket has a bounded queue, and a frame that does not fit makes the
+//! hub close that socket with [`CloseReason::Overloaded`]; the client reconnects and resyncs. A
+//! slow reader can thus never make the server's memory grow or hold up anyone else.
+//!
+//! Who receives a room's frame is asked of [`crate::chat::access::decide`] for each member.
 
-use crate::broker::{Audience, Control, Envelope};
-use axum::extract::ws::Utf8Bytes;
-use protocol::{RoomId, RoomInfo, UserId, UserSummary};
+use super::envelope::{Audience, CloseReason, Control, Envelope, Frame};
+use crate::chat::access::{self, Action, Denied, RoomKind, Viewer};
+use protocol::{RoomId, UserId};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use tokio::sync::{mpsc, watch};
-
-/// A serialized [`protocol::ServerEvent`]: serialized once, shared by every recipient.
-pub type Frame = Utf8Bytes;
 
 /// How many frames may wait for one socket before it counts as not keeping up.
 pub const SOCKET_QUEUE: usize = 512;
@@ -45,41 +43,6 @@ pub enum Signal {
     Close(CloseReason),
 }
 
-/// Why a socket is closed by the server, which sets the close frame's code and text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CloseReason {
-    /// Its queue overflowed: close code 1013 ("try again later"); the client resyncs.
-    Overloaded,
-    /// The account was disabled: close code 1008 (policy).
-    Disabled,
-    /// This node may have missed events from other nodes (its Redis connection dropped):
-    /// close code 1012 (service restart); the client reconnects and catches up from the
-    /// database.
-    Resync,
-    /// A message over the protocol's size limit: close code 1009.
-    TooBig,
-    /// A frame the WebSocket layer refused to read (past its backstop size, or malformed):
-    /// close code 1009.
-    Unreadable,
-    /// The database failed while the socket was opening: close code 1011.
-    ServerError,
-}
-
-impl CloseReason {
-    /// The close frame's code and reason text.
-    pub fn code_and_text(self) -> (u16, &'static str) {
-        use axum::extract::ws::close_code;
-        match self {
-            CloseReason::Overloaded => (close_code::AGAIN, "too slow; reconnect to catch up"),
-            CloseReason::Disabled => (close_code::POLICY, "account disabled"),
-            CloseReason::Resync => (close_code::RESTART, "reconnect to catch up"),
-            CloseReason::TooBig => (close_code::SIZE, "message too big"),
-            CloseReason::Unreadable => (close_code::SIZE, "frame too large or invalid"),
-            CloseReason::ServerError => (close_code::ERROR, "server error; reconnect"),
-        }
-    }
-}
-
 /// This socket's handle as the hub holds it.
 struct Socket {
     id: u64,
@@ -88,10 +51,10 @@ struct Socket {
 }
 
 impl Socket {
-    /// Queues a frame. When the queue is full the frame is dropped if `droppable`; otherwise
-    /// the socket is told to close, since it can no longer be kept complete.
-    fn offer(&self, frame: &Frame, droppable: bool) {
-        if self.queue.try_send(Outbound::Frame(frame.clone())).is_err() && !droppable {
+    /// Queues a frame. When the queue is full the socket is told to close, since it can no
+    /// longer be kept complete.
+    fn offer(&self, frame: &Frame) {
+        if self.queue.try_send(Outbound::Frame(frame.clone())).is_err() {
             // `send_replace` never fails, even once the session is gone.
             self.close.send_replace(Some(CloseReason::Overloaded));
         }
@@ -99,14 +62,14 @@ impl Socket {
 }
 
 struct LocalUser {
-    is_staff: bool,
+    /// The user's flags, as last settled from the database or changed by a control.
+    viewer: Viewer,
     sockets: Vec<Socket>,
     rooms: HashSet<RoomId>,
 }
 
-#[derive(Default)]
 struct LocalRoom {
-    staff_only: bool,
+    kind: RoomKind,
     users: HashSet<UserId>,
 }
 
@@ -114,17 +77,28 @@ struct LocalRoom {
 struct Inner {
     users: HashMap<UserId, LocalUser>,
     rooms: HashMap<RoomId, LocalRoom>,
+    /// Counts every control applied: a [`Hub::settle`] whose database read began before the
+    /// latest control may be stale, and must read again.
+    epoch: u64,
 }
 
 impl Inner {
-    fn join(&mut self, user: UserId, room: &RoomInfo) {
+    /// Adds `user` (if they have a socket here) to the room. The room's kind is taken from
+    /// `kind` only when the hub did not know the room: a join carries the kind as its joiner
+    /// read it, which a later kind change may already have overtaken.
+    fn join(&mut self, user: UserId, room: RoomId, kind: RoomKind) {
         let Some(local) = self.users.get_mut(&user) else {
             return;
         };
-        local.rooms.insert(room.id);
-        let entry = self.rooms.entry(room.id).or_default();
-        entry.staff_only = room.staff_only;
-        entry.users.insert(user);
+        local.rooms.insert(room);
+        self.rooms
+            .entry(room)
+            .or_insert_with(|| LocalRoom {
+                kind,
+                users: HashSet::new(),
+            })
+            .users
+            .insert(user);
     }
 
     fn leave(&mut self, user: UserId, room: RoomId) {
@@ -158,12 +132,24 @@ pub struct Registration {
     pub close: watch::Receiver<Option<CloseReason>>,
 }
 
+/// What the database says about a user right now, for [`Hub::settle`].
+#[derive(Debug, Clone)]
+pub struct Standing {
+    pub viewer: Viewer,
+    /// Every room the user is a member of and may read, with its kind.
+    pub rooms: Vec<(RoomId, RoomKind)>,
+}
+
 #[derive(Default)]
 pub struct Hub {
     /// A std lock, not tokio's: it is never held across an `.await`, and delivery under it is a
     /// handful of non-blocking `try_send`s.
     inner: RwLock<Inner>,
     next_id: AtomicU64,
+    /// Where the hub asks for a user's standing to be read again from the database (see
+    /// `chat::membership::settle_requested`): after a join or a kind change, which may have
+    /// arrived out of order with a removal published by another node or task.
+    resettle: OnceLock<mpsc::UnboundedSender<UserId>>,
 }
 
 impl Hub {
@@ -181,32 +167,79 @@ impl Hub {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Adds a socket of `user`, who is a member of `rooms` (as the database says right now).
-    pub fn register(&self, user: &UserSummary, rooms: &[RoomInfo]) -> Registration {
+    /// Sends the users whose standing should be read again to `requests` from now on.
+    pub fn on_resettle(&self, requests: mpsc::UnboundedSender<UserId>) {
+        let _ = self.resettle.set(requests);
+    }
+
+    fn ask_resettle(&self, users: impl IntoIterator<Item = UserId>) {
+        if let Some(requests) = self.resettle.get() {
+            for user in users {
+                let _ = requests.send(user);
+            }
+        }
+    }
+
+    /// Adds a socket of `user`. It gets the frames of the user's rooms as this hub knows them
+    /// (none, for a user new to this node) until [`Hub::settle`] brings the database's answer.
+    pub fn register(&self, user: UserId) -> Registration {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (queue, outbound) = mpsc::channel(SOCKET_QUEUE);
         let (close_tx, close) = watch::channel(None);
         let mut inner = self.write();
-        let local = inner.users.entry(user.id).or_insert_with(|| LocalUser {
-            is_staff: user.is_staff,
+        let local = inner.users.entry(user).or_insert_with(|| LocalUser {
+            viewer: Viewer {
+                is_staff: false,
+                is_admin: false,
+            },
             sockets: Vec::new(),
             rooms: HashSet::new(),
         });
-        local.is_staff = user.is_staff;
         local.sockets.push(Socket {
             id,
             queue: queue.clone(),
             close: close_tx,
         });
-        for room in rooms {
-            inner.join(user.id, room);
-        }
         Registration {
             id,
             queue,
             outbound,
             close,
         }
+    }
+
+    /// The count of controls applied so far; take it before reading a user's standing.
+    pub fn epoch(&self) -> u64 {
+        self.read().epoch
+    }
+
+    /// Makes the hub's view of `user` exactly `standing`, unless a control was applied since
+    /// `epoch` (then `false`: the read may have missed it; read again). A control published
+    /// after the read arrives after this and applies on top, so nothing is lost either way.
+    pub fn settle(&self, user: UserId, standing: &Standing, epoch: u64) -> bool {
+        let mut inner = self.write();
+        if inner.epoch != epoch {
+            return false;
+        }
+        let Some(local) = inner.users.get_mut(&user) else {
+            // No socket here any more: nothing to keep current.
+            return true;
+        };
+        local.viewer = standing.viewer;
+        let held: Vec<RoomId> = local.rooms.iter().copied().collect();
+        for room in held {
+            if !standing.rooms.iter().any(|(id, _)| *id == room) {
+                inner.leave(user, room);
+            }
+        }
+        for &(room, kind) in &standing.rooms {
+            inner.join(user, room, kind);
+            // Read just now: fresher than whatever the hub held.
+            if let Some(entry) = inner.rooms.get_mut(&room) {
+                entry.kind = kind;
+            }
+        }
+        true
     }
 
     /// Removes a socket; the user's memberships stay known while they have other sockets here.
@@ -234,24 +267,43 @@ impl Hub {
             .is_some_and(|local| local.rooms.contains(&room))
     }
 
+    /// The policy's answer for `user` doing `action` in `room`, from what this node holds: the
+    /// fast check of the hot path (sending), which the database confirms when it matters.
+    pub fn decide(&self, user: UserId, room: RoomId, action: Action) -> Option<Result<(), Denied>> {
+        let inner = self.read();
+        let local = inner.users.get(&user)?;
+        let entry = inner.rooms.get(&room)?;
+        let member = local.rooms.contains(&room);
+        Some(access::decide(local.viewer, entry.kind, member, action))
+    }
+
     /// Applies an envelope: its membership change first, then its frame to its audience.
     pub fn apply(&self, envelope: &Envelope) {
         if let Some(control) = &envelope.control {
             self.control(control);
         }
         if let Some(frame) = &envelope.frame {
-            self.deliver(&envelope.audience, frame, envelope.droppable);
+            self.deliver(&envelope.audience, frame);
         }
     }
 
     fn control(&self, control: &Control) {
         let mut inner = self.write();
+        inner.epoch += 1;
+        let mut resettle = Vec::new();
         match control {
-            Control::Join { user, room } => inner.join(*user, room),
+            Control::Join { user, room } => {
+                inner.join(*user, room.id, RoomKind::from_staff_only(room.staff_only));
+                if inner.users.contains_key(user) {
+                    resettle.push(*user);
+                }
+            }
             Control::Leave { user, room } => inner.leave(*user, *room),
             Control::RoomChanged { room } => {
                 if let Some(entry) = inner.rooms.get_mut(&room.id) {
-                    entry.staff_only = room.staff_only;
+                    entry.kind = RoomKind::from_staff_only(room.staff_only);
+                    // Two kind changes from two nodes may arrive in either order.
+                    resettle.extend(entry.users.iter().copied());
                 }
             }
             Control::RoomDeleted { room } => {
@@ -266,17 +318,20 @@ impl Hub {
             }
             Control::UserStaff { user, is_staff } => {
                 if let Some(local) = inner.users.get_mut(user) {
-                    local.is_staff = *is_staff;
+                    local.viewer.is_staff = *is_staff;
+                    resettle.push(*user);
                 }
             }
-            Control::UserDisabled { user } => {
-                close(inner.users.get(user), CloseReason::Disabled);
+            Control::SessionsEnded { user, reason } => {
+                close(inner.users.get(user), *reason);
             }
             Control::Resync => close(inner.users.values(), CloseReason::Resync),
         }
+        drop(inner);
+        self.ask_resettle(resettle);
     }
 
-    fn deliver(&self, audience: &Audience, frame: &Frame, droppable: bool) {
+    fn deliver(&self, audience: &Audience, frame: &Frame) {
         let inner = self.read();
         match audience {
             Audience::Room(room) => {
@@ -287,27 +342,27 @@ impl Hub {
                     let Some(local) = inner.users.get(user) else {
                         continue;
                     };
-                    // Checked at fan-out too, not only at join: a user who lost staff, or a
-                    // room that just became staff-only, must not leak a single frame.
-                    if entry.staff_only && !local.is_staff {
+                    // Asked at fan-out too, not only at join: a user who lost staff, or a room
+                    // that just became staff-only, must not leak a single frame.
+                    if access::decide(local.viewer, entry.kind, true, Action::Read).is_err() {
                         continue;
                     }
                     for socket in &local.sockets {
-                        socket.offer(frame, droppable);
+                        socket.offer(frame);
                     }
                 }
             }
             Audience::User(user) => {
                 if let Some(local) = inner.users.get(user) {
                     for socket in &local.sockets {
-                        socket.offer(frame, droppable);
+                        socket.offer(frame);
                     }
                 }
             }
             Audience::Everyone => {
                 for local in inner.users.values() {
                     for socket in &local.sockets {
-                        socket.offer(frame, droppable);
+                        socket.offer(frame);
                     }
                 }
             }
@@ -343,15 +398,13 @@ impl Hub {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::broker::Envelope;
-    use protocol::ServerEvent;
+    use crate::fanout::envelope::Envelope;
+    use protocol::{RoomInfo, ServerEvent};
 
-    fn user(id: i64, is_staff: bool) -> UserSummary {
-        UserSummary {
-            id: UserId(id),
-            username: format!("u{id}"),
-            is_admin: false,
+    fn viewer(is_staff: bool) -> Viewer {
+        Viewer {
             is_staff,
+            is_admin: false,
         }
     }
 
@@ -361,6 +414,20 @@ mod tests {
             title: format!("r{id}"),
             staff_only,
         }
+    }
+
+    /// A socket of user `id`, settled into `rooms`.
+    fn connect(hub: &Hub, id: i64, is_staff: bool, rooms: &[RoomInfo]) -> Registration {
+        let registration = hub.register(UserId(id));
+        let standing = Standing {
+            viewer: viewer(is_staff),
+            rooms: rooms
+                .iter()
+                .map(|room| (room.id, RoomKind::from_staff_only(room.staff_only)))
+                .collect(),
+        };
+        assert!(hub.settle(UserId(id), &standing, hub.epoch()));
+        registration
     }
 
     fn to_room(id: i64) -> Envelope {
@@ -375,16 +442,14 @@ mod tests {
     #[test]
     fn a_socket_that_cannot_keep_up_is_closed_not_buffered() {
         let hub = Hub::default();
-        let reader = hub.register(&user(1, false), &[room(1, false)]);
-        let mut typing = to_room(1);
-        typing.droppable = true;
-        for _ in 0..SOCKET_QUEUE + 10 {
-            hub.apply(&typing);
+        let reader = connect(&hub, 1, false, &[room(1, false)]);
+        for _ in 0..SOCKET_QUEUE {
+            hub.apply(&to_room(1));
         }
         assert_eq!(
             *reader.close.borrow(),
             None,
-            "droppable frames are dropped, not fatal"
+            "a full queue is not yet fatal"
         );
         hub.apply(&to_room(1));
         assert_eq!(*reader.close.borrow(), Some(CloseReason::Overloaded));
@@ -398,8 +463,8 @@ mod tests {
     #[test]
     fn staff_only_frames_skip_non_staff_even_if_subscribed() {
         let hub = Hub::default();
-        let mut member = hub.register(&user(1, false), &[room(1, false)]);
-        let mut staff = hub.register(&user(2, true), &[room(1, false)]);
+        let mut member = connect(&hub, 1, false, &[room(1, false)]);
+        let mut staff = connect(&hub, 2, true, &[room(1, false)]);
         hub.apply(&Envelope::control(Control::RoomChanged {
             room: room(1, true),
         }));
@@ -411,8 +476,8 @@ mod tests {
     #[test]
     fn membership_follows_controls_and_ends_with_the_last_socket() {
         let hub = Hub::default();
-        let first = hub.register(&user(1, false), &[]);
-        let second = hub.register(&user(1, false), &[]);
+        let first = connect(&hub, 1, false, &[]);
+        let second = connect(&hub, 1, false, &[]);
         hub.apply(&Envelope::control(Control::Join {
             user: UserId(1),
             room: room(5, false),
@@ -426,5 +491,69 @@ mod tests {
         hub.unregister(UserId(1), second.id);
         assert!(!hub.is_member(UserId(1), RoomId(5)));
         assert_eq!(hub.socket_count(), 0);
+    }
+
+    /// Defect 1 of the core issue: a socket read its rooms, then a leave was applied before the
+    /// socket gave them to the hub. The stale read must not win.
+    #[test]
+    fn a_standing_read_before_a_control_is_refused() {
+        let hub = Hub::default();
+        let _open = connect(&hub, 1, false, &[room(1, false)]);
+        let _second = hub.register(UserId(1));
+        let epoch = hub.epoch();
+        let stale = Standing {
+            viewer: viewer(false),
+            rooms: vec![(RoomId(1), RoomKind::Open)],
+        };
+        hub.apply(&Envelope::control(Control::Leave {
+            user: UserId(1),
+            room: RoomId(1),
+        }));
+        assert!(!hub.settle(UserId(1), &stale, epoch), "read again");
+        assert!(!hub.is_member(UserId(1), RoomId(1)));
+    }
+
+    /// Defect 2 of the core issue: a join carrying the kind its joiner read must not turn a
+    /// staff-only room back into an open one for fan-out.
+    #[test]
+    fn a_join_does_not_overwrite_a_known_room_kind() {
+        let hub = Hub::default();
+        let mut staff = connect(&hub, 1, true, &[room(1, true)]);
+        let mut plain = connect(&hub, 2, false, &[]);
+        hub.apply(&Envelope::control(Control::Join {
+            user: UserId(2),
+            room: room(1, false),
+        }));
+        hub.apply(&to_room(1));
+        assert!(staff.outbound.try_recv().is_ok());
+        assert!(
+            plain.outbound.try_recv().is_err(),
+            "the room is still staff-only for fan-out"
+        );
+    }
+
+    #[test]
+    fn joins_and_kind_changes_ask_for_a_fresh_read() {
+        let hub = Hub::default();
+        let (requests, mut asked) = mpsc::unbounded_channel();
+        hub.on_resettle(requests);
+        let _socket = connect(&hub, 1, false, &[]);
+        hub.apply(&Envelope::control(Control::Join {
+            user: UserId(1),
+            room: room(1, false),
+        }));
+        assert_eq!(asked.try_recv().ok(), Some(UserId(1)));
+        hub.apply(&Envelope::control(Control::RoomChanged {
+            room: room(1, true),
+        }));
+        assert_eq!(asked.try_recv().ok(), Some(UserId(1)));
+        hub.apply(&Envelope::control(Control::Join {
+            user: UserId(9),
+            room: room(1, false),
+        }));
+        assert!(
+            asked.try_recv().is_err(),
+            "users without a socket here are not read"
+        );
     }
 }

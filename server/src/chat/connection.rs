@@ -1,0 +1,103 @@
+//! A socket's life as the domain sees it: the hook run when one opens (register with the hub,
+//! read the user's standing, build the greeting) and the one run when it closes. Whatever must
+//! happen per connection (presence, later) belongs here, not in the transport.
+
+use crate::chat::access::{self, Action};
+use crate::chat::membership::{self, SettleError, kind_of, viewer_of};
+use crate::db::rooms::{self, Room};
+use crate::db::{messages, users::User};
+use crate::fanout::envelope::CloseReason;
+use crate::fanout::hub::Registration;
+use crate::pause::Point;
+use crate::state::AppState;
+use protocol::{ChatMessage, Member, PROTOCOL_VERSION, RoomId, ServerEvent, UserId};
+use sea_orm::DbErr;
+
+/// An open socket: its hub registration, and the events it must send first, in order.
+pub struct Opened {
+    pub registration: Registration,
+    pub greeting: Vec<ServerEvent>,
+}
+
+/// Opens a socket of `user`: registers it, makes sure this node hears the user's events, reads
+/// their standing (every room they may read) into the hub, and builds `hello` plus one `joined`
+/// per membership. Refused with the reason to close the socket with.
+pub async fn open(state: &AppState, user: UserId) -> Result<Opened, CloseReason> {
+    // Registered and listening before the standing is read: a change committed after the read
+    // is then heard and applied on top of it (see `membership::settle`), and a message posted
+    // meanwhile is queued (maybe also in `recent`; clients drop the duplicate by seq).
+    let registration = state.hub.register(user);
+    state.broker.listen(user, &[]).await;
+    match greet(state, user).await {
+        Ok(greeting) => Ok(Opened {
+            registration,
+            greeting,
+        }),
+        Err(reason) => {
+            close(state, user, registration.id);
+            Err(reason)
+        }
+    }
+}
+
+/// The socket with this registration id closed.
+pub fn close(state: &AppState, user: UserId, socket: u64) {
+    state.hub.unregister(user, socket);
+}
+
+async fn greet(state: &AppState, user: UserId) -> Result<Vec<ServerEvent>, CloseReason> {
+    let settled = match membership::settle(state, user, Some(Point::SocketRead)).await {
+        Ok(settled) => settled,
+        Err(SettleError::Gone) => return Err(CloseReason::SessionEnded),
+        Err(SettleError::Busy) => return Err(CloseReason::Overloaded),
+        Err(SettleError::Db(err)) => {
+            tracing::error!(%err, "could not open socket");
+            return Err(CloseReason::ServerError);
+        }
+    };
+    let room_ids: Vec<RoomId> = settled.rooms.iter().map(Room::id).collect();
+    state.broker.listen(user, &room_ids).await;
+    greeting(state, &settled.user, &settled.rooms)
+        .await
+        .map_err(|err| {
+            tracing::error!(%err, "could not open socket");
+            CloseReason::ServerError
+        })
+}
+
+/// `hello` plus one `joined` per membership, in the order the client must see them.
+async fn greeting(state: &AppState, user: &User, mine: &[Room]) -> Result<Vec<ServerEvent>, DbErr> {
+    let viewer = viewer_of(user);
+    let listed = rooms::list(&state.db)
+        .await?
+        .iter()
+        .filter(|room| access::decide(viewer, kind_of(room), false, Action::List).is_ok())
+        .map(Room::info)
+        .collect();
+    let mut events = vec![ServerEvent::Hello {
+        protocol_version: PROTOCOL_VERSION,
+        user: user.summary(),
+        rooms: listed,
+        memberships: mine.iter().map(Room::id).collect(),
+    }];
+    for room in mine {
+        let (members, recent) = room_snapshot(state, room.id()).await?;
+        events.push(ServerEvent::Joined {
+            request_id: None,
+            room: room.info(),
+            members,
+            recent,
+        });
+    }
+    Ok(events)
+}
+
+/// A room's members and latest messages, as `joined` carries them.
+pub async fn room_snapshot(
+    state: &AppState,
+    room: RoomId,
+) -> Result<(Vec<Member>, Vec<ChatMessage>), DbErr> {
+    let members = rooms::members(&state.db, room).await?;
+    let recent = messages::latest(&state.db, room, protocol::HISTORY_PAGE as u64).await?;
+    Ok((members, recent))
+}

@@ -1,0 +1,223 @@
+//! Who is in which room, and keeping every node's hub in step with the database.
+//!
+//! Membership changes are decided and stored under locks (the room's row, then the user's), so
+//! a join cannot slip past a room turning staff-only, nor a room's kind change past a user
+//! losing staff: the database always holds only memberships [`access::decide`] allows. Each
+//! change is then published (`events`), and every hub applies it.
+//!
+//! Publication order across nodes and tasks is not commit order, so a hub may apply a join after
+//! the removal that undid it. The hub therefore asks, after every join or kind change it
+//! applies, for that user's standing to be read again ([`spawn_resettler`]), and a socket's
+//! opening reads its standing the same way ([`settle`]): read, then hand to the hub unless a
+//! control arrived meanwhile, else read again.
+
+use crate::chat::access::{self, Action, Denied, RoomKind, Viewer};
+use crate::chat::events;
+use crate::db::rooms::{self, Room};
+use crate::db::users::{self, User};
+use crate::fanout::hub::Standing;
+use crate::pause::Point;
+use crate::state::AppState;
+use protocol::{LeftReason, RoomId, UserId};
+use sea_orm::{DbErr, TransactionTrait};
+
+/// How often a socket's opening reads its standing again when controls keep arriving during
+/// the read; past this it gives up (and the socket is closed, to reconnect).
+const SETTLE_TRIES: usize = 20;
+
+/// The user's flags as the policy takes them.
+pub fn viewer_of(user: &User) -> Viewer {
+    Viewer {
+        is_staff: user.is_staff,
+        is_admin: user.is_admin,
+    }
+}
+
+/// The kind of a stored room.
+pub fn kind_of(room: &Room) -> RoomKind {
+    RoomKind::from_staff_only(room.staff_only)
+}
+
+/// What a socket's opening learned: the user as stored now, and the rooms they are in and may
+/// read.
+pub struct Settled {
+    pub user: User,
+    pub rooms: Vec<Room>,
+}
+
+/// Why [`settle`] has no answer.
+#[derive(Debug, thiserror::Error)]
+pub enum SettleError {
+    /// The account is gone or disabled.
+    #[error("account gone or disabled")]
+    Gone,
+    /// Controls kept arriving while the standing was read.
+    #[error("membership kept changing while it was read")]
+    Busy,
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// Reads `user`'s standing from the database and makes it this node's hub's view, reading again
+/// if a control was applied meanwhile. `pause` is a test's hold point between read and hand-over.
+pub async fn settle(
+    state: &AppState,
+    user: UserId,
+    pause: Option<Point>,
+) -> Result<Settled, SettleError> {
+    for _ in 0..SETTLE_TRIES {
+        let epoch = state.hub.epoch();
+        let fresh = users::find_by_id(&state.db, user)
+            .await?
+            .filter(|fresh| !fresh.disabled)
+            .ok_or(SettleError::Gone)?;
+        let viewer = viewer_of(&fresh);
+        let readable: Vec<Room> = rooms::rooms_of(&state.db, user)
+            .await?
+            .into_iter()
+            .filter(|room| access::decide(viewer, kind_of(room), true, Action::Read).is_ok())
+            .collect();
+        if let Some(point) = pause {
+            state.pauses.at(point).await;
+        }
+        let standing = Standing {
+            viewer,
+            rooms: readable
+                .iter()
+                .map(|room| (room.id(), kind_of(room)))
+                .collect(),
+        };
+        if state.hub.settle(user, &standing, epoch) {
+            return Ok(Settled {
+                user: fresh,
+                rooms: readable,
+            });
+        }
+    }
+    Err(SettleError::Busy)
+}
+
+/// Reads again the standing of every user the hub asks about (after joins and kind changes it
+/// applied), for as long as the server runs.
+pub fn spawn_resettler(state: AppState) {
+    let (requests, mut asked) = tokio::sync::mpsc::unbounded_channel();
+    state.hub.on_resettle(requests);
+    tokio::spawn(async move {
+        while let Some(first) = asked.recv().await {
+            // A burst of joins asks for the same users many times: read each once.
+            let mut users = vec![first];
+            while let Ok(more) = asked.try_recv() {
+                if !users.contains(&more) {
+                    users.push(more);
+                }
+            }
+            for user in users {
+                match settle(&state, user, None).await {
+                    Ok(_) | Err(SettleError::Gone) => {}
+                    Err(err) => tracing::warn!(%err, %user, "could not re-read a user's rooms"),
+                }
+            }
+        }
+    });
+}
+
+/// Why a join was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum JoinError {
+    #[error("no such room")]
+    UnknownRoom,
+    #[error("refused: {0:?}")]
+    Denied(Denied),
+    #[error(transparent)]
+    Db(#[from] DbErr),
+}
+
+/// A join that went through: the room, and whether the user was newly added (`false`: they
+/// were a member already, say from another tab).
+pub struct Joined {
+    pub room: Room,
+    pub added: bool,
+}
+
+/// Decides and stores `user` joining `room`, under the room's and the user's locks.
+pub async fn join(state: &AppState, user: UserId, room: RoomId) -> Result<Joined, JoinError> {
+    // A cheap look first, so a join of a room that does not exist takes no lock.
+    if rooms::find(&state.db, room).await?.is_none() {
+        return Err(JoinError::UnknownRoom);
+    }
+    state.pauses.at(Point::JoinLookedUp).await;
+    let txn = state.db.begin().await?;
+    let Some(locked) = rooms::lock(&txn, room).await? else {
+        return Err(JoinError::UnknownRoom);
+    };
+    let Some(fresh) = users::lock(&txn, user).await? else {
+        return Err(JoinError::Denied(Denied::NotMember));
+    };
+    access::decide(viewer_of(&fresh), kind_of(&locked), false, Action::Join)
+        .map_err(JoinError::Denied)?;
+    let added = rooms::add_member(&txn, room, user).await?;
+    txn.commit().await?;
+    Ok(Joined {
+        room: locked,
+        added,
+    })
+}
+
+/// Switches a room between open and staff-only. Members the new kind no longer admits are
+/// removed in the same transaction; they are told (and every hub drops them) before anyone
+/// hears of the new kind. `None` when the room does not exist.
+pub async fn set_staff_only(
+    state: &AppState,
+    room: RoomId,
+    staff_only: bool,
+) -> Result<Option<Room>, DbErr> {
+    let txn = state.db.begin().await?;
+    if rooms::lock(&txn, room).await?.is_none() {
+        return Ok(None);
+    }
+    let Some(changed) = rooms::set_staff_only(&txn, room, staff_only).await? else {
+        return Ok(None);
+    };
+    // Locked too: a staff flag changing at the same moment is then either seen here, or sees
+    // this room's new kind when it removes its own memberships.
+    let members = rooms::lock_members(&txn, room).await?;
+    let shut_out: Vec<User> = members
+        .into_iter()
+        .filter(|member| {
+            access::decide(viewer_of(member), kind_of(&changed), true, Action::Read).is_err()
+        })
+        .collect();
+    let ids: Vec<UserId> = shut_out.iter().map(|user| UserId(user.id)).collect();
+    rooms::remove_members(&txn, room, &ids).await?;
+    txn.commit().await?;
+    state.pauses.at(Point::KindChangeCommitted).await;
+    for member in &shut_out {
+        events::member_left(state, member.member(), room, None, LeftReason::StaffOnly).await;
+    }
+    events::room_updated(state, changed.info()).await;
+    Ok(Some(changed))
+}
+
+/// Grants or revokes staff. Revoking removes the user from every staff-only room in the same
+/// transaction; every hub stops delivering those rooms to them at once, and they are told.
+/// `false` when no such user exists.
+pub async fn set_staff(state: &AppState, user: UserId, is_staff: bool) -> Result<bool, DbErr> {
+    let txn = state.db.begin().await?;
+    if !users::set_flag(&txn, user, users::Flag::Staff, is_staff).await? {
+        return Ok(false);
+    }
+    let left = if is_staff {
+        Vec::new()
+    } else {
+        rooms::remove_from_staff_rooms(&txn, user).await?
+    };
+    let stored = users::find_by_id(&txn, user).await?;
+    txn.commit().await?;
+    events::user_staff_changed(state, user, is_staff).await;
+    if let Some(stored) = stored {
+        for room in left {
+            events::member_left(state, stored.member(), room, None, LeftReason::StaffOnly).await;
+        }
+    }
+    Ok(true)
+}
