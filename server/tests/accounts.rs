@@ -7,6 +7,7 @@ mod common;
 
 use common::{Tab, TestServer, location};
 use reqwest::StatusCode;
+use whisper::config::Config;
 
 on_both_databases!(
     setup_happens_once,
@@ -14,6 +15,7 @@ on_both_databases!(
     admin_area_is_for_admins_only,
     disabled_user_is_locked_out_at_once,
     login_attempts_are_rate_limited_per_username,
+    behind_a_trusted_proxy_each_client_has_its_own_log_in_budget,
     cross_site_posts_are_refused,
     usernames_ignore_case,
     health_probes,
@@ -362,6 +364,47 @@ async fn login_attempts_are_rate_limited_per_username(db: String) {
         .await;
     assert_eq!(location(&limited), "/login?error=rate_limited");
     assert!(visitor.cookie.is_none());
+}
+
+/// Behind a load balancer every request comes from the balancer's address: with it configured
+/// as a trusted proxy, the per-address log-in limit counts the client `X-Forwarded-For` names;
+/// without, the header is ignored (a client could write any address into it).
+async fn behind_a_trusted_proxy_each_client_has_its_own_log_in_budget(db: String) {
+    async fn attempt(server: &TestServer, forwarded_for: &str, username: &str) -> String {
+        let response = server
+            .client()
+            .http
+            .post(server.url("/auth/login"))
+            .header("x-forwarded-for", forwarded_for)
+            .form(&[("username", username), ("password", "guess-guess")])
+            .send()
+            .await
+            .unwrap();
+        location(&response)
+    }
+    let limited = "/login?error=rate_limited";
+    let mut config = Config::for_database(db);
+    config.login_per_ip_per_minute = 2;
+    config.trusted_proxies = vec!["127.0.0.1".parse().unwrap()];
+    let server = TestServer::start_with(config.clone()).await;
+    server.setup_admin("root", "s3cret-pass").await;
+    for (index, client) in ["203.0.113.1", "203.0.113.2"].iter().enumerate() {
+        for round in 0..2 {
+            let answer = attempt(&server, client, &format!("user{index}{round}")).await;
+            assert_ne!(answer, limited, "{client} has a budget of its own");
+        }
+    }
+    assert_eq!(attempt(&server, "203.0.113.1", "someone").await, limited);
+
+    config.trusted_proxies.clear();
+    let untrusting = TestServer::start_with(config).await;
+    attempt(&untrusting, "203.0.113.1", "a").await;
+    attempt(&untrusting, "203.0.113.2", "b").await;
+    assert_eq!(
+        attempt(&untrusting, "203.0.113.3", "c").await,
+        limited,
+        "an untrusted header changes nothing"
+    );
 }
 
 /// A form posted from another site's page is refused before it does anything.

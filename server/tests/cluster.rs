@@ -206,6 +206,15 @@ async fn follow_until(
     }
 }
 
+async fn whisper_user_id(server: &TestServer, name: &str) -> protocol::UserId {
+    let db = whisper::db::connect(&server.database_url).await.unwrap();
+    let user = whisper::db::users::find_by_username(&db, name)
+        .await
+        .unwrap()
+        .unwrap();
+    protocol::UserId(user.id)
+}
+
 async fn last_seq(server: &TestServer, room: RoomId) -> i64 {
     let db = whisper::db::connect(&server.database_url).await.unwrap();
     whisper::db::rooms::find(&db, room)
@@ -252,10 +261,25 @@ async fn redis_connections_killed_mid_conversation_lose_nothing() {
             .unwrap();
     }
     let _ = killer.quit().await;
-    // Bob's socket may be closed for a resync too; what counts is what got stored.
+    // Bob's socket may be closed for a resync too; what counts is what got stored. The count is
+    // final once his last send came back, or once node b let go of his closed socket: its
+    // reader finishes the command in hand before it lets go, and reads no more.
+    let mut echoed_last = false;
     while let Some(event) = bob.next_or_closed().await {
         if matches!(&event, ServerEvent::Message { message } if message.body == "flowing 200") {
+            echoed_last = true;
             break;
+        }
+    }
+    if !echoed_last {
+        let bob_id = whisper_user_id(&b, "bob").await;
+        let deadline = tokio::time::Instant::now() + common::EVENT_TIMEOUT;
+        while b.state.hub.sockets_of(bob_id) > 0 {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "node b drops bob's socket"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
     }
     let last = last_seq(&a, lobby).await;

@@ -384,6 +384,14 @@ impl Hub {
         )
     }
 
+    /// How many sockets `user` has open on this node.
+    pub fn sockets_of(&self, user: UserId) -> usize {
+        self.read()
+            .users
+            .get(&user)
+            .map_or(0, |local| local.sockets.len())
+    }
+
     /// Sockets connected to this node.
     #[cfg(test)]
     fn socket_count(&self) -> usize {

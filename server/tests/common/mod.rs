@@ -162,6 +162,8 @@ pub async fn fresh_redis() -> Option<(String, String)> {
 pub struct TestServer {
     pub addr: SocketAddr,
     pub database_url: String,
+    /// The running server's shared state (its hub, its test hold points).
+    pub state: whisper::state::AppState,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
@@ -173,6 +175,7 @@ impl TestServer {
     pub async fn start_with(config: Config) -> TestServer {
         let database_url = config.database_url.clone();
         let state = whisper::build_state(config).await.expect("server state");
+        let shared = state.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -186,6 +189,7 @@ impl TestServer {
         TestServer {
             addr,
             database_url,
+            state: shared,
             shutdown: Some(tx),
         }
     }
