@@ -1,3 +1,4 @@
+use protocol::MAX_USERNAME_CHARS;
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
@@ -12,9 +13,9 @@ impl MigrationTrait for Migration {
                     .table("users")
                     .col(big_pk_auto("id"))
                     // As typed at creation, shown everywhere.
-                    .col(string_len("username", 32))
+                    .col(string_len("username", MAX_USERNAME_CHARS as u32))
                     // Lower-cased username: uniqueness and log-in lookups ignore case.
-                    .col(string_len_uniq("username_key", 32))
+                    .col(string_len_uniq("username_key", MAX_USERNAME_CHARS as u32))
                     .col(string("password_hash"))
                     .col(boolean("is_admin").default(false))
                     .col(boolean("is_staff").default(false))

@@ -1,3 +1,4 @@
+use protocol::MAX_TITLE_CHARS;
 use sea_orm_migration::{prelude::*, schema::*};
 
 #[derive(DeriveMigrationName)]
@@ -11,7 +12,7 @@ impl MigrationTrait for Migration {
                 Table::create()
                     .table("rooms")
                     .col(big_pk_auto("id"))
-                    .col(string_len("title", 80))
+                    .col(string_len("title", MAX_TITLE_CHARS as u32))
                     .col(boolean("staff_only").default(false))
                     // Seq of the room's newest message; bumped in the same transaction that
                     // stores a message, which gives every room one total order.

@@ -64,6 +64,26 @@ pub enum ClientCommand {
 }
 
 impl ClientCommand {
+    /// Every command's `type`, as it appears on the wire: a frame naming another is an unknown
+    /// command, one naming these with bad fields an invalid one.
+    pub const TYPES: &'static [&'static str] = &[
+        "ping", "join", "leave", "history", "missed", "send", "edit", "delete",
+    ];
+
+    /// This command's `type` on the wire (one of [`ClientCommand::TYPES`]).
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            ClientCommand::Ping { .. } => "ping",
+            ClientCommand::Join { .. } => "join",
+            ClientCommand::Leave { .. } => "leave",
+            ClientCommand::History { .. } => "history",
+            ClientCommand::Missed { .. } => "missed",
+            ClientCommand::Send { .. } => "send",
+            ClientCommand::Edit { .. } => "edit",
+            ClientCommand::Delete { .. } => "delete",
+        }
+    }
+
     /// The id the server echoes back for this command.
     pub fn request_id(&self) -> RequestId {
         match self {

@@ -12,6 +12,8 @@
 //! - [`command`]: what a client may ask.
 //! - [`event`]: what the server tells a client, including [`ErrorCode`].
 //! - [`dto`]: plain data shared by the wire and the pages (users, rooms, messages).
+//! - [`limits`]: every size limit, shared by the server, the schema and the forms.
+//! - [`notice`]: the form notices' codes and their texts.
 //!
 //! The exact JSON of every variant is pinned by the golden tests in `tests/golden.rs`: changing a
 //! shape there is a protocol change and must bump [`PROTOCOL_VERSION`].
@@ -20,26 +22,19 @@ pub mod command;
 pub mod dto;
 pub mod event;
 pub mod ids;
+pub mod limits;
+pub mod notice;
 
 pub use command::ClientCommand;
 pub use dto::{AdminUserView, ChatMessage, Member, RoomInfo, UserSummary};
 pub use event::{ErrorCode, LeftReason, ServerEvent};
 pub use ids::{MessageId, RequestId, RoomId, UserId};
+pub use limits::{
+    HISTORY_PAGE, MAX_FRAME_BYTES, MAX_MESSAGE_CHARS, MAX_NONCE_CHARS, MAX_PASSWORD_CHARS,
+    MAX_TITLE_CHARS, MAX_USERNAME_CHARS, MIN_PASSWORD_CHARS,
+};
+pub use notice::Notice;
 
 /// Version of the wire format, sent in [`ServerEvent::Hello`]. A client that sees a version it
 /// does not know reloads the page to fetch matching code.
 pub const PROTOCOL_VERSION: u32 = 3;
-
-/// Messages per history page, and how many `joined` carries.
-pub const HISTORY_PAGE: usize = 50;
-
-/// Longest `send` nonce, in characters.
-pub const MAX_NONCE_CHARS: usize = 64;
-
-/// Longest message body, in characters (Unicode scalar values).
-pub const MAX_MESSAGE_CHARS: usize = 4000;
-
-/// Largest WebSocket message (and frame) either side accepts, in bytes: room for the longest
-/// message body even if every character is escaped (`\uXXXX`). The server closes a
-/// socket that sends more with close code 1009 ("message too big").
-pub const MAX_FRAME_BYTES: usize = 32 * 1024;

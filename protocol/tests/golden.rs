@@ -337,3 +337,55 @@ fn unknown_fields_and_types_are_rejected() {
             .is_err()
     );
 }
+
+/// The list of command types the server classifies bad frames by is the wire's own: every
+/// variant's `type` is its `type_name`, listed once in `TYPES`.
+#[test]
+fn command_types_are_listed_exactly() {
+    let one_of_each = [
+        ClientCommand::Ping {
+            request_id: RequestId(1),
+        },
+        ClientCommand::Join {
+            request_id: RequestId(1),
+            room_id: RoomId(1),
+        },
+        ClientCommand::Leave {
+            request_id: RequestId(1),
+            room_id: RoomId(1),
+        },
+        ClientCommand::History {
+            request_id: RequestId(1),
+            room_id: RoomId(1),
+            before_seq: 1,
+        },
+        ClientCommand::Missed {
+            request_id: RequestId(1),
+            room_id: RoomId(1),
+            after_seq: 1,
+            before_seq: None,
+        },
+        ClientCommand::Send {
+            request_id: RequestId(1),
+            room_id: RoomId(1),
+            body: "b".into(),
+            nonce: "n".into(),
+        },
+        ClientCommand::Edit {
+            request_id: RequestId(1),
+            message_id: MessageId(1),
+            body: "b".into(),
+        },
+        ClientCommand::Delete {
+            request_id: RequestId(1),
+            message_id: MessageId(1),
+        },
+    ];
+    let mut seen = Vec::new();
+    for command in &one_of_each {
+        let json: serde_json::Value = serde_json::to_value(command).unwrap();
+        assert_eq!(json["type"], command.type_name());
+        seen.push(command.type_name());
+    }
+    assert_eq!(seen, ClientCommand::TYPES, "every type, once, in order");
+}

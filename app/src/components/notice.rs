@@ -1,34 +1,14 @@
 //! Success and error notices carried in a redirect's query string as codes (`?notice=…`,
-//! `?error=…`). Codes, not text, so a crafted link cannot put arbitrary words on our page.
+//! `?error=…`), shown with their texts from [`protocol::Notice`]. Codes, not text, so a crafted
+//! link cannot put arbitrary words on our page.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
+use protocol::Notice;
 
-/// What the user reads for each code a form handler may redirect with.
-fn text_for(code: &str) -> &'static str {
-    match code {
-        "invalid_credentials" => "Wrong username or password.",
-        "rate_limited" => "Too many attempts. Wait a minute and try again.",
-        "invalid_username" => "Usernames are 1 to 32 letters, digits, dots, dashes or underscores.",
-        "weak_password" => "Passwords need at least 8 characters.",
-        "password_mismatch" => "The two passwords differ.",
-        "username_taken" => "That username is taken.",
-        "cannot_change_self" => "You cannot remove your own admin role or disable yourself.",
-        "not_found" => "No such user.",
-        "signup_closed" => "Sign-up is closed; ask an admin for an account.",
-        "user_created" => "User created.",
-        "roles_updated" => "Roles updated.",
-        "password_reset" => "Password reset.",
-        "user_disabled" => "User disabled; their sessions have ended.",
-        "user_enabled" => "User enabled.",
-        "invalid_title" => "Room titles are 1 to 80 characters.",
-        "room_not_found" => "No such room.",
-        "room_created" => "Room created.",
-        "room_renamed" => "Room renamed.",
-        "room_updated" => "Room updated.",
-        "room_deleted" => "Room deleted.",
-        _ => "Something went wrong.",
-    }
+/// What the user reads for a code from the URL; a code no form sends gets a generic text.
+fn text_for(code: &str) -> String {
+    Notice::from_code(code).map_or_else(|| "Something went wrong.".to_owned(), Notice::text)
 }
 
 /// Shows the `notice` and `error` codes of the current URL, if any.

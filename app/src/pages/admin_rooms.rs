@@ -3,7 +3,7 @@ use crate::components::admin_nav::AdminNav;
 use crate::components::notice::Notices;
 use crate::components::top_bar::TopBar;
 use leptos::prelude::*;
-use protocol::RoomInfo;
+use protocol::{MAX_TITLE_CHARS, RoomInfo};
 
 /// Admins only: every room, a form to create one, and per-room rename, staff-only and delete.
 /// Changes reach every open chat tab at once.
@@ -19,7 +19,7 @@ pub fn AdminRoomsPage() -> impl IntoView {
             <form class="card inline-form" method="post" action="/admin/rooms" data-testid="create-room">
                 <h2>"New room"</h2>
                 <label>
-                    "Title" <input name="title" maxlength="80" autocomplete="off" required />
+                    "Title" <input name="title" maxlength=MAX_TITLE_CHARS.to_string() autocomplete="off" required />
                 </label>
                 <label class="check">
                     <input type="checkbox" name="staff_only" value="true" />
@@ -82,7 +82,7 @@ fn RoomRow(room: RoomInfo) -> impl IntoView {
                     <input
                         name="title"
                         value=room.title.clone()
-                        maxlength="80"
+                        maxlength=MAX_TITLE_CHARS.to_string()
                         required
                         aria-label=format!("Title of {}", room.title)
                     />

@@ -3,7 +3,7 @@ use crate::components::admin_nav::AdminNav;
 use crate::components::notice::Notices;
 use crate::components::top_bar::TopBar;
 use leptos::prelude::*;
-use protocol::AdminUserView;
+use protocol::{AdminUserView, MAX_USERNAME_CHARS, MIN_PASSWORD_CHARS};
 
 /// Admins only: every account, a form to create one, and per-account actions. Each action is a
 /// small form posting to `/admin/users/{id}/…`, answered with a redirect back here.
@@ -42,11 +42,17 @@ fn CreateUserForm() -> impl IntoView {
         <form class="card inline-form" method="post" action="/admin/users" data-testid="create-user">
             <h2>"New user"</h2>
             <label>
-                "Username" <input name="username" autocomplete="off" required />
+                "Username"
+                <input
+                    name="username"
+                    autocomplete="off"
+                    maxlength=MAX_USERNAME_CHARS.to_string()
+                    required
+                />
             </label>
             <label>
                 "Password"
-                <input type="password" name="password" autocomplete="new-password" minlength="8" required />
+                <input type="password" name="password" autocomplete="new-password" minlength=MIN_PASSWORD_CHARS.to_string() required />
             </label>
             <label class="check">
                 <input type="checkbox" name="is_staff" value="true" />
@@ -139,7 +145,7 @@ fn UserRow(user: AdminUserView) -> impl IntoView {
                         name="password"
                         placeholder="New password"
                         autocomplete="new-password"
-                        minlength="8"
+                        minlength=MIN_PASSWORD_CHARS.to_string()
                         required
                         aria-label=format!("New password for {}", user.username)
                     />

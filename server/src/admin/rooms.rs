@@ -4,17 +4,17 @@
 use super::{Admin, FlagForm};
 use crate::chat::events as publish;
 use crate::chat::membership;
-use crate::db::rooms::{self, MAX_TITLE_CHARS};
+use crate::db::rooms;
 use crate::error::AppError;
 use crate::state::AppState;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use protocol::RoomId;
+use protocol::{MAX_TITLE_CHARS, Notice, RoomId};
 use serde::Deserialize;
 
-fn back(query: &str) -> Response {
-    Redirect::to(&format!("/admin/rooms?{query}")).into_response()
+fn back(notice: Notice) -> Response {
+    Redirect::to(&format!("/admin/rooms?{}", notice.query())).into_response()
 }
 
 /// A trimmed, non-empty title of at most [`MAX_TITLE_CHARS`] characters.
@@ -36,12 +36,12 @@ pub async fn create(
     Form(form): Form<CreateRoomForm>,
 ) -> Result<Response, AppError> {
     let Some(title) = valid_title(&form.title) else {
-        return Ok(back("error=invalid_title"));
+        return Ok(back(Notice::InvalidTitle));
     };
     let room = rooms::create(&state.db, title, form.staff_only.is_some()).await?;
     tracing::info!(admin = %admin.username, room = %room.title, "room created");
     publish::room_added(&state, room.info()).await;
-    Ok(back("notice=room_created"))
+    Ok(back(Notice::RoomCreated))
 }
 
 #[derive(Debug, Deserialize)]
@@ -56,14 +56,14 @@ pub async fn rename(
     Form(form): Form<RenameForm>,
 ) -> Result<Response, AppError> {
     let Some(title) = valid_title(&form.title) else {
-        return Ok(back("error=invalid_title"));
+        return Ok(back(Notice::InvalidTitle));
     };
     let Some(room) = rooms::rename(&state.db, id, title).await? else {
-        return Ok(back("error=room_not_found"));
+        return Ok(back(Notice::RoomNotFound));
     };
     tracing::info!(admin = %admin.username, room = %room.title, "room renamed");
     publish::room_updated(&state, room.info()).await;
-    Ok(back("notice=room_renamed"))
+    Ok(back(Notice::RoomRenamed))
 }
 
 /// Switches staff-only. Switching it on removes every member who is not staff at once: their
@@ -75,10 +75,10 @@ pub async fn set_staff_only(
     Form(form): Form<FlagForm>,
 ) -> Result<Response, AppError> {
     let Some(room) = membership::set_staff_only(&state, room_id, form.value).await? else {
-        return Ok(back("error=room_not_found"));
+        return Ok(back(Notice::RoomNotFound));
     };
     tracing::info!(admin = %admin.username, room = %room.title, staff_only = form.value, "room staff-only switched");
-    Ok(back("notice=room_updated"))
+    Ok(back(Notice::RoomUpdated))
 }
 
 pub async fn delete(
@@ -87,9 +87,9 @@ pub async fn delete(
     Path(id): Path<RoomId>,
 ) -> Result<Response, AppError> {
     if !rooms::delete(&state.db, id).await? {
-        return Ok(back("error=room_not_found"));
+        return Ok(back(Notice::RoomNotFound));
     }
     tracing::info!(admin = %admin.username, room_id = %id, "room deleted");
     publish::room_removed(&state, id).await;
-    Ok(back("notice=room_deleted"))
+    Ok(back(Notice::RoomDeleted))
 }

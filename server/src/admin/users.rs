@@ -12,11 +12,11 @@ use crate::state::AppState;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use protocol::{UserId, UserSummary};
+use protocol::{Notice, UserId, UserSummary};
 use serde::Deserialize;
 
-fn back(query: &str) -> Response {
-    Redirect::to(&format!("/admin/users?{query}")).into_response()
+fn back(notice: Notice) -> Response {
+    Redirect::to(&format!("/admin/users?{}", notice.query())).into_response()
 }
 
 #[derive(Debug, Deserialize)]
@@ -36,7 +36,7 @@ pub async fn create_user(
 ) -> Result<Response, AppError> {
     let username = form.username.trim();
     if let Err(invalid) = validate::username(username).and(validate::password(&form.password)) {
-        return Ok(back(&format!("error={}", invalid.code())));
+        return Ok(back(invalid.notice()));
     }
     let created = users::create(
         &state.db,
@@ -51,9 +51,9 @@ pub async fn create_user(
     match created {
         Ok(user) => {
             tracing::info!(admin = %admin.username, user = %user.username, "user created");
-            Ok(back("notice=user_created"))
+            Ok(back(Notice::UserCreated))
         }
-        Err(CreateUserError::UsernameTaken) => Ok(back("error=username_taken")),
+        Err(CreateUserError::UsernameTaken) => Ok(back(Notice::UsernameTaken)),
         Err(err) => Err(err.into()),
     }
 }
@@ -67,26 +67,26 @@ async fn set_flag(
 ) -> Result<Response, AppError> {
     // An admin cannot lock themselves out; another admin can.
     if user == admin.id && matches!((flag, value), (Flag::Admin, false) | (Flag::Disabled, true)) {
-        return Ok(back("error=cannot_change_self"));
+        return Ok(back(Notice::CannotChangeSelf));
     }
     let found = match flag {
         Flag::Staff => membership::set_staff(state, user, value).await?,
         Flag::Admin | Flag::Disabled => users::set_flag(&state.db, user, flag, value).await?,
     };
     if !found {
-        return Ok(back("error=not_found"));
+        return Ok(back(Notice::NotFound));
     }
     tracing::info!(admin = %admin.username, user_id = %user, ?flag, value, "user flag changed");
     let notice = match (flag, value) {
         (Flag::Disabled, true) => {
             sessions::delete_for_user(&state.db, user).await?;
             publish::sessions_ended(state, user, CloseReason::Disabled).await;
-            "user_disabled"
+            Notice::UserDisabled
         }
-        (Flag::Disabled, false) => "user_enabled",
-        (Flag::Staff | Flag::Admin, _) => "roles_updated",
+        (Flag::Disabled, false) => Notice::UserEnabled,
+        (Flag::Staff | Flag::Admin, _) => Notice::RolesUpdated,
     };
-    Ok(back(&format!("notice={notice}")))
+    Ok(back(notice))
 }
 
 pub async fn set_staff(
@@ -129,11 +129,11 @@ pub async fn reset_password(
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, AppError> {
     if let Err(invalid) = validate::password(&form.password) {
-        return Ok(back(&format!("error={}", invalid.code())));
+        return Ok(back(invalid.notice()));
     }
     let hash = password::hash(form.password).await?;
     if !users::set_password_hash(&state.db, id, hash).await? {
-        return Ok(back("error=not_found"));
+        return Ok(back(Notice::NotFound));
     }
     // An admin resetting their own password keeps the session they are using.
     if id != admin.id {
@@ -141,5 +141,5 @@ pub async fn reset_password(
         publish::sessions_ended(&state, id, CloseReason::SessionEnded).await;
     }
     tracing::info!(admin = %admin.username, user_id = %id, "password reset");
-    Ok(back("notice=password_reset"))
+    Ok(back(Notice::PasswordReset))
 }

@@ -11,6 +11,7 @@ use axum::Form;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
+use protocol::Notice;
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -28,8 +29,8 @@ pub async fn login(
     Form(form): Form<LoginForm>,
 ) -> Result<Response, AppError> {
     let next = safe_next(&form.next).to_owned();
-    let back = |code: &str| {
-        let mut to = format!("/login?error={code}");
+    let back = |notice: Notice| {
+        let mut to = format!("/login?{}", notice.query());
         if next != "/" {
             to.push_str("&next=");
             to.push_str(&urlencode(&next));
@@ -43,7 +44,7 @@ pub async fn login(
         .check(&users::username_key(username), ip)
     {
         tracing::warn!(username, %ip, "log-in rate limited");
-        return Ok(back("rate_limited"));
+        return Ok(back(Notice::RateLimited));
     }
     let user = users::find_by_username(&state.db, username).await?;
     let stored = user.as_ref().map(|user| user.password_hash.clone());
@@ -55,7 +56,7 @@ pub async fn login(
             tracing::info!(user = %user.username, "logged in");
             Ok((jar, Redirect::to(&next)).into_response())
         }
-        _ => Ok(back("invalid_credentials")),
+        _ => Ok(back(Notice::InvalidCredentials)),
     }
 }
 
@@ -72,15 +73,15 @@ pub struct NewAccountForm {
 }
 
 impl NewAccountForm {
-    /// The notice code explaining what is wrong with the form, if anything.
-    fn problem(&self) -> Option<&'static str> {
+    /// The notice explaining what is wrong with the form, if anything.
+    fn problem(&self) -> Option<Notice> {
         if let Err(invalid) = validate::username(self.username.trim()) {
-            return Some(invalid.code());
+            return Some(invalid.notice());
         }
         if let Err(invalid) = validate::password(&self.password) {
-            return Some(invalid.code());
+            return Some(invalid.notice());
         }
-        (self.password != self.password_confirm).then_some("password_mismatch")
+        (self.password != self.password_confirm).then_some(Notice::PasswordMismatch)
     }
 }
 
@@ -90,8 +91,8 @@ pub async fn setup(
     jar: CookieJar,
     Form(form): Form<NewAccountForm>,
 ) -> Result<Response, AppError> {
-    if let Some(code) = form.problem() {
-        return Ok(Redirect::to(&format!("/setup?error={code}")).into_response());
+    if let Some(problem) = form.problem() {
+        return Ok(Redirect::to(&format!("/setup?{}", problem.query())).into_response());
     }
     // Held across check and insert so two set-up forms sent at once make one admin, not two.
     let _guard = state.setup.lock().await;
@@ -114,6 +115,10 @@ pub async fn setup(
     Ok((jar, Redirect::to("/")).into_response())
 }
 
+fn signup_back(notice: Notice) -> Response {
+    Redirect::to(&format!("/signup?{}", notice.query())).into_response()
+}
+
 /// Self-service account creation, when open sign-up is configured.
 pub async fn signup(
     State(state): State<AppState>,
@@ -122,13 +127,13 @@ pub async fn signup(
     Form(form): Form<NewAccountForm>,
 ) -> Result<Response, AppError> {
     if !state.config.open_signup {
-        return Ok(Redirect::to("/signup?error=signup_closed").into_response());
+        return Ok(signup_back(Notice::SignupClosed));
     }
     if !state.login_limiter.check_ip(ip) {
-        return Ok(Redirect::to("/signup?error=rate_limited").into_response());
+        return Ok(signup_back(Notice::RateLimited));
     }
-    if let Some(code) = form.problem() {
-        return Ok(Redirect::to(&format!("/signup?error={code}")).into_response());
+    if let Some(problem) = form.problem() {
+        return Ok(signup_back(problem));
     }
     let created = users::create(
         &state.db,
@@ -145,9 +150,7 @@ pub async fn signup(
             let jar = session::start(&state, jar, &user).await?;
             Ok((jar, Redirect::to("/")).into_response())
         }
-        Err(CreateUserError::UsernameTaken) => {
-            Ok(Redirect::to("/signup?error=username_taken").into_response())
-        }
+        Err(CreateUserError::UsernameTaken) => Ok(signup_back(Notice::UsernameTaken)),
         Err(err) => Err(err.into()),
     }
 }

@@ -1,31 +1,34 @@
 //! Rules for usernames and passwords, shared by set-up, sign-up, the admin area and the CLI.
 
-/// Shortest password accepted.
-pub const MIN_PASSWORD_CHARS: usize = 8;
-/// Longest password accepted: argon2 would take anything, but a megabyte "password" is a
-/// denial-of-service attempt, not a password.
-pub const MAX_PASSWORD_CHARS: usize = 1024;
+use protocol::{MAX_PASSWORD_CHARS, MAX_USERNAME_CHARS, MIN_PASSWORD_CHARS, Notice};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Invalid {
-    #[error("usernames are 1 to 32 letters, digits, dots, dashes or underscores")]
     Username,
-    #[error("passwords need at least 8 characters")]
     Password,
 }
 
+/// The same text the pages show (the CLI prints it).
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.notice().text())
+    }
+}
+
+impl std::error::Error for Invalid {}
+
 impl Invalid {
-    /// The notice code the pages show for this (see `app/src/components/notice.rs`).
-    pub fn code(self) -> &'static str {
+    /// The notice the pages show for this.
+    pub fn notice(self) -> Notice {
         match self {
-            Invalid::Username => "invalid_username",
-            Invalid::Password => "weak_password",
+            Invalid::Username => Notice::InvalidUsername,
+            Invalid::Password => Notice::WeakPassword,
         }
     }
 }
 
 pub fn username(name: &str) -> Result<(), Invalid> {
-    let ok = (1..=32).contains(&name.chars().count())
+    let ok = (1..=MAX_USERNAME_CHARS).contains(&name.chars().count())
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));

@@ -76,9 +76,6 @@ pub use entity::Model as Room;
 use entity::{ActiveModel, Column, Entity};
 use member_entity::{Column as MemberColumn, Entity as MemberEntity};
 
-/// Longest room title, in characters.
-pub const MAX_TITLE_CHARS: usize = 80;
-
 impl Room {
     pub fn id(&self) -> RoomId {
         RoomId(self.id)

@@ -1,0 +1,30 @@
+//! Every size limit, in one place: the server enforces them, the database schema is sized by
+//! them (`migration`), the forms carry them as `maxlength`/`minlength`, and the texts that
+//! explain a refusal are written from them. Characters are Unicode scalar values.
+
+/// Longest username.
+pub const MAX_USERNAME_CHARS: usize = 32;
+
+/// Shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 8;
+
+/// Longest password accepted: argon2 would take anything, but a megabyte "password" is a
+/// denial-of-service attempt, not a password.
+pub const MAX_PASSWORD_CHARS: usize = 1024;
+
+/// Longest room title.
+pub const MAX_TITLE_CHARS: usize = 80;
+
+/// Longest message body.
+pub const MAX_MESSAGE_CHARS: usize = 4000;
+
+/// Longest `send` nonce.
+pub const MAX_NONCE_CHARS: usize = 64;
+
+/// Messages per history page, and how many `joined` carries.
+pub const HISTORY_PAGE: usize = 50;
+
+/// Largest WebSocket message (and frame) either side accepts, in bytes: room for the longest
+/// message body even if every character is escaped (`\uXXXX`). The server closes a
+/// socket that sends more with close code 1009 ("message too big").
+pub const MAX_FRAME_BYTES: usize = 32 * 1024;
