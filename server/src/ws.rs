@@ -16,7 +16,7 @@
 pub mod commands;
 pub mod parse;
 
-use crate::auth::origin::is_same_site;
+use crate::auth::origin::origin_is_allowed;
 use crate::chat::connection::{self, Opened};
 use crate::fanout::envelope::{CloseReason, serialize};
 use crate::fanout::hub::{Outbound, Registration, Signal};
@@ -45,7 +45,7 @@ pub async fn upgrade(
     Extension(CurrentUser(user)): Extension<CurrentUser>,
     headers: HeaderMap,
 ) -> Response {
-    if !is_same_site(&state.config.allowed_origins, &headers) {
+    if !origin_is_allowed(&state.config.allowed_origins, &headers) {
         return (StatusCode::FORBIDDEN, "Origin not allowed.").into_response();
     }
     let Some(user) = user else {

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Client, Tab, TestServer, location, messages};
+use common::{Client, Tab, TestServer, location, messages, server_with_users};
 use protocol::{ClientCommand, ErrorCode, LeftReason, MAX_MESSAGE_CHARS, RoomId, ServerEvent};
 use whisper::config::Config;
 
@@ -20,7 +20,7 @@ on_both_databases!(
 
 /// A server with admin `root` (staff) and the given plain users, all signed in.
 async fn server_with(db: String, names: &[&str]) -> (TestServer, Client, Vec<Client>) {
-    common::server_with_users(Config::for_database(db), names).await
+    server_with_users(Config::for_database(db), names).await
 }
 
 /// The message in `room` with `body`, waiting for it.

@@ -37,17 +37,6 @@ async fn two_nodes() -> Option<(TestDatabase, TestServer, TestServer)> {
     Some((database, a, b))
 }
 
-/// Admin `root` (staff) and plain users, created through node `a`.
-async fn accounts(a: &TestServer, names: &[&str]) -> (Client, Vec<Client>) {
-    let mut admin = a.setup_admin("root", "s3cret-pass").await;
-    let mut users = Vec::new();
-    for name in names {
-        a.create_user(&mut admin, name, "a-password").await;
-        users.push(a.login(name, "a-password").await);
-    }
-    (admin, users)
-}
-
 async fn message_with(tab: &mut Tab, body: &str) -> ChatMessage {
     tab.until(|event| match event {
         ServerEvent::Message { message } if message.body == body => Some(message),
@@ -62,7 +51,7 @@ async fn events_cross_between_nodes() {
     let Some((_database, a, b)) = two_nodes().await else {
         return;
     };
-    let (admin, users) = accounts(&a, &["alice", "bob"]).await;
+    let (admin, users) = a.with_users(&["alice", "bob"]).await;
     drop(admin);
     // Sessions live in the database: the same cookie works on either node.
     let mut admin_on_b = b.login("root", "s3cret-pass").await;
@@ -230,7 +219,7 @@ async fn redis_connections_killed_mid_conversation_lose_nothing() {
     let Some((_database, a, b)) = two_nodes().await else {
         return;
     };
-    let (mut admin, users) = accounts(&a, &["alice", "bob"]).await;
+    let (mut admin, users) = a.with_users(&["alice", "bob"]).await;
     let lobby = a.create_room(&mut admin, "Lobby", false).await;
     let (mut alice, _) = Tab::open(&a, &users[0]).await;
     alice.join(lobby).await;
@@ -305,7 +294,7 @@ async fn clients_of_a_stopped_node_catch_up_on_the_other() {
     let Some((_database, a, b)) = two_nodes().await else {
         return;
     };
-    let (mut admin, users) = accounts(&b, &["alice", "bob"]).await;
+    let (mut admin, users) = b.with_users(&["alice", "bob"]).await;
     let lobby = b.create_room(&mut admin, "Lobby", false).await;
     let (mut alice, _) = Tab::open(&a, &users[0]).await;
     alice.join(lobby).await;
@@ -424,7 +413,7 @@ async fn redis_down_and_back_each_node_serves_its_own_then_all_catch_up() {
     };
     let a = TestServer::start_with(node()).await;
     let b = TestServer::start_with(node()).await;
-    let (mut admin, users) = accounts(&a, &["alice", "bob", "carol"]).await;
+    let (mut admin, users) = a.with_users(&["alice", "bob", "carol"]).await;
     let lobby = a.create_room(&mut admin, "Lobby", false).await;
     let (mut alice, _) = Tab::open(&a, &users[0]).await;
     alice.join(lobby).await;
@@ -495,7 +484,7 @@ async fn a_node_hears_only_rooms_and_users_it_serves() {
     config.redis_url = Some(redis_url.clone());
     config.redis_prefix = prefix.clone();
     let a = TestServer::start_with(config).await;
-    let (mut admin, users) = accounts(&a, &["alice"]).await;
+    let (mut admin, users) = a.with_users(&["alice"]).await;
     let lobby = a.create_room(&mut admin, "Lobby", false).await;
     let redis =
         fred::prelude::Builder::from_config(fred::prelude::Config::from_url(&redis_url).unwrap())

@@ -4,48 +4,16 @@
 
 mod common;
 
-use common::{Backend, TestDatabase, TestServer, fresh_database};
-use futures_util::{SinkExt, StreamExt};
+use common::{Backend, Tab, TestDatabase, TestServer, fresh_database};
 use protocol::{ErrorCode, PROTOCOL_VERSION, RequestId, ServerEvent};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::{Request, StatusCode};
-
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-fn upgrade_request(server: &TestServer, cookie: Option<&str>, origin: Option<&str>) -> Request<()> {
-    let mut request = format!("ws://{}/ws", server.addr)
-        .into_client_request()
-        .unwrap();
-    if let Some(cookie) = cookie {
-        request
-            .headers_mut()
-            .insert("cookie", cookie.parse().unwrap());
-    }
-    if let Some(origin) = origin {
-        request
-            .headers_mut()
-            .insert("origin", origin.parse().unwrap());
-    }
-    request
-}
-
-async fn next_event(socket: &mut Socket) -> ServerEvent {
-    loop {
-        match socket.next().await.expect("socket open").expect("frame") {
-            Message::Text(text) => return serde_json::from_str(&text).expect("a ServerEvent"),
-            Message::Ping(_) | Message::Pong(_) => continue,
-            other => panic!("unexpected frame {other:?}"),
-        }
-    }
-}
+use tokio_tungstenite::tungstenite::http::StatusCode;
 
 /// A server with its admin's cookie; the database guard must outlive the server.
 async fn server_with_admin() -> (TestDatabase, TestServer, String) {
     let database = fresh_database(Backend::Sqlite).await.unwrap();
     let server = TestServer::start(database.url.clone()).await;
-    let admin = server.setup_admin("root", "s3cret-pass").await;
+    let (admin, _) = server.with_users(&[]).await;
     let cookie = admin.cookie.clone().unwrap();
     (database, server, cookie)
 }
@@ -58,21 +26,11 @@ async fn anonymous_and_foreign_origin_upgrades_are_refused() {
         Err(other) => panic!("unexpected error {other}"),
         Ok(_) => panic!("upgrade accepted"),
     };
-    let anonymous = tokio_tungstenite::connect_async(upgrade_request(&server, None, None)).await;
+    let anonymous = Tab::connect(&server, None, None).await;
     assert_eq!(refused(anonymous), StatusCode::UNAUTHORIZED);
-    let foreign = tokio_tungstenite::connect_async(upgrade_request(
-        &server,
-        Some(&cookie),
-        Some("http://evil.example"),
-    ))
-    .await;
+    let foreign = Tab::connect(&server, Some(&cookie), Some("http://evil.example")).await;
     assert_eq!(refused(foreign), StatusCode::FORBIDDEN);
-    let forged = tokio_tungstenite::connect_async(upgrade_request(
-        &server,
-        Some("whisper_session=forged"),
-        None,
-    ))
-    .await;
+    let forged = Tab::connect(&server, Some("whisper_session=forged"), None).await;
     assert_eq!(refused(forged), StatusCode::UNAUTHORIZED);
 }
 
@@ -80,11 +38,10 @@ async fn anonymous_and_foreign_origin_upgrades_are_refused() {
 async fn hello_names_the_protocol_and_the_user() {
     let (_database, server, cookie) = server_with_admin().await;
     let own = format!("http://{}", server.addr);
-    let (mut socket, _) =
-        tokio_tungstenite::connect_async(upgrade_request(&server, Some(&cookie), Some(&own)))
-            .await
-            .unwrap();
-    match next_event(&mut socket).await {
+    let mut tab = Tab::connect(&server, Some(&cookie), Some(&own))
+        .await
+        .unwrap();
+    match tab.next().await {
         ServerEvent::Hello {
             protocol_version,
             user,
@@ -101,11 +58,8 @@ async fn hello_names_the_protocol_and_the_user() {
 #[tokio::test]
 async fn bad_frames_get_errors_and_the_socket_stays_usable() {
     let (_database, server, cookie) = server_with_admin().await;
-    let (mut socket, _) =
-        tokio_tungstenite::connect_async(upgrade_request(&server, Some(&cookie), None))
-            .await
-            .unwrap();
-    next_event(&mut socket).await;
+    let mut tab = Tab::connect(&server, Some(&cookie), None).await.unwrap();
+    tab.next().await;
 
     let cases: [(Message, Option<RequestId>, ErrorCode); 5] = [
         (Message::text("{not json"), None, ErrorCode::MalformedJson),
@@ -131,8 +85,8 @@ async fn bad_frames_get_errors_and_the_socket_stays_usable() {
         ),
     ];
     for (frame, want_id, want_code) in cases {
-        socket.send(frame.clone()).await.unwrap();
-        match next_event(&mut socket).await {
+        tab.send_frame(frame.clone()).await;
+        match tab.next().await {
             ServerEvent::Error {
                 request_id, code, ..
             } => {
@@ -141,12 +95,10 @@ async fn bad_frames_get_errors_and_the_socket_stays_usable() {
             other => panic!("expected an error for {frame:?}, got {other:?}"),
         }
     }
-    socket
-        .send(Message::text(r#"{"type":"ping","request_id":10}"#))
-        .await
-        .unwrap();
+    tab.send_frame(Message::text(r#"{"type":"ping","request_id":10}"#))
+        .await;
     assert_eq!(
-        next_event(&mut socket).await,
+        tab.next().await,
         ServerEvent::Pong {
             request_id: RequestId(10)
         }
@@ -156,26 +108,14 @@ async fn bad_frames_get_errors_and_the_socket_stays_usable() {
 #[tokio::test]
 async fn oversize_frames_close_the_socket_with_1009() {
     let (_database, server, cookie) = server_with_admin().await;
-    let (mut socket, _) =
-        tokio_tungstenite::connect_async(upgrade_request(&server, Some(&cookie), None))
-            .await
-            .unwrap();
-    next_event(&mut socket).await;
+    let mut tab = Tab::connect(&server, Some(&cookie), None).await.unwrap();
+    tab.next().await;
     let huge = format!(
         r#"{{"type":"ping","request_id":1,"pad":"{}"}}"#,
         "x".repeat(protocol::MAX_FRAME_BYTES)
     );
-    socket.send(Message::text(huge)).await.unwrap();
-    loop {
-        match socket.next().await {
-            Some(Ok(Message::Close(Some(frame)))) => {
-                assert_eq!(u16::from(frame.code), 1009);
-                break;
-            }
-            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
-            other => panic!("expected a 1009 close, got {other:?}"),
-        }
-    }
+    tab.send_frame(Message::text(huge)).await;
+    assert_eq!(tab.closed().await, 1009);
 }
 
 /// A peer that stops answering pings is dropped: a raw client that completes the handshake and
@@ -187,7 +127,7 @@ async fn silent_peers_are_dropped_after_missed_pings() {
     let mut config = whisper::config::Config::for_database(database.url.clone());
     config.heartbeat_seconds = 0.2;
     let server = TestServer::start_with(config).await;
-    let admin = server.setup_admin("root", "s3cret-pass").await;
+    let (admin, _) = server.with_users(&[]).await;
     let cookie = admin.cookie.clone().unwrap();
 
     let mut tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();

@@ -21,14 +21,15 @@ pub async fn reject_cross_site(
         *request.method(),
         Method::GET | Method::HEAD | Method::OPTIONS
     );
-    if !safe_method && !is_same_site(&state.config.allowed_origins, request.headers()) {
+    if !safe_method && !origin_is_allowed(&state.config.allowed_origins, request.headers()) {
         return (StatusCode::FORBIDDEN, "Cross-site request refused.").into_response();
     }
     next.run(request).await
 }
 
-/// Whether the request comes from an allowed origin (or from no browser page at all).
-pub fn is_same_site(allowed: &[String], headers: &HeaderMap) -> bool {
+/// Whether the request comes from an allowed origin (by default the server's own), or from no
+/// browser page at all (no `Origin`, and `Sec-Fetch-Site` does not say cross-site).
+pub fn origin_is_allowed(allowed: &[String], headers: &HeaderMap) -> bool {
     match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
         Some(origin) => origin_allowed(allowed, headers, origin),
         None => headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) != Some("cross-site"),
@@ -66,12 +67,12 @@ mod tests {
             ("host", "127.0.0.1:3000"),
             ("origin", "http://127.0.0.1:3000"),
         ]);
-        assert!(is_same_site(&[], &h));
+        assert!(origin_is_allowed(&[], &h));
         let h = headers(&[
             ("host", "127.0.0.1:3000"),
             ("origin", "http://evil.example"),
         ]);
-        assert!(!is_same_site(&[], &h));
+        assert!(!origin_is_allowed(&[], &h));
     }
 
     #[test]
@@ -81,18 +82,18 @@ mod tests {
             ("host", "10.0.0.5:3000"),
             ("origin", "https://chat.example.com"),
         ]);
-        assert!(is_same_site(&allowed, &h));
+        assert!(origin_is_allowed(&allowed, &h));
         let h = headers(&[
             ("host", "10.0.0.5:3000"),
             ("origin", "http://10.0.0.5:3000"),
         ]);
-        assert!(!is_same_site(&allowed, &h));
+        assert!(!origin_is_allowed(&allowed, &h));
     }
 
     #[test]
     fn no_origin_refused_only_when_fetch_metadata_says_cross_site() {
-        assert!(is_same_site(&[], &headers(&[])));
-        assert!(!is_same_site(
+        assert!(origin_is_allowed(&[], &headers(&[])));
+        assert!(!origin_is_allowed(
             &[],
             &headers(&[("sec-fetch-site", "cross-site")])
         ));

@@ -116,6 +116,10 @@ mod tests {
         is_admin: true,
     };
 
+    /// One row of the policy table: who, which kind of room, member or not, doing what, and
+    /// the answer.
+    type Case = (Viewer, RoomKind, bool, Action, Result<(), Denied>);
+
     /// Every (viewer, kind, membership, action) the server asks about, and the answer.
     #[test]
     fn the_policy_table() {
@@ -123,7 +127,7 @@ mod tests {
         let staff_only = Err(Denied::StaffOnly);
         let not_member = Err(Denied::NotMember);
         #[rustfmt::skip]
-        let table: &[(Viewer, RoomKind, bool, Action, Result<(), Denied>)] = &[
+        let table: &[Case] = &[
             // Everyone sees every room in the list.
             (PLAIN, Open, false, List, ok),
             (PLAIN, StaffOnly, false, List, ok),

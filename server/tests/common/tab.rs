@@ -1,0 +1,222 @@
+//! A WebSocket client speaking the protocol, like one browser tab.
+
+use super::http::Client;
+use super::server::TestServer;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// A WebSocket client speaking the protocol, like one browser tab.
+pub struct Tab {
+    socket: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+    next_request: u64,
+}
+
+/// How long a test waits for an event that must come before calling it missing. A bound on a
+/// hang, not a delay: every wait returns as soon as its event arrives.
+pub const EVENT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl Tab {
+    /// Opens a socket with `client`'s session and reads its `hello`.
+    pub async fn open(server: &TestServer, client: &Client) -> (Tab, protocol::ServerEvent) {
+        let cookie = client.cookie.clone().expect("signed in");
+        let mut tab = Tab::connect(server, Some(&cookie), None).await.unwrap();
+        let hello = tab.next().await;
+        assert!(
+            matches!(hello, protocol::ServerEvent::Hello { .. }),
+            "{hello:?}"
+        );
+        (tab, hello)
+    }
+
+    /// Asks for an upgrade with this cookie and `Origin` (each optional), reading nothing: the
+    /// upgrade's refusal, or a socket whose `hello` is next.
+    pub async fn connect(
+        server: &TestServer,
+        cookie: Option<&str>,
+        origin: Option<&str>,
+    ) -> Result<Tab, tokio_tungstenite::tungstenite::Error> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = format!("ws://{}/ws", server.addr)
+            .into_client_request()
+            .unwrap();
+        if let Some(cookie) = cookie {
+            request
+                .headers_mut()
+                .insert("cookie", cookie.parse().unwrap());
+        }
+        if let Some(origin) = origin {
+            request
+                .headers_mut()
+                .insert("origin", origin.parse().unwrap());
+        }
+        let (socket, _) = tokio_tungstenite::connect_async(request).await?;
+        Ok(Tab {
+            socket,
+            next_request: 1,
+        })
+    }
+
+    /// Sends one raw WebSocket message (any frame, valid or not).
+    pub async fn send_frame(&mut self, frame: tokio_tungstenite::tungstenite::Message) {
+        use futures_util::SinkExt;
+        self.socket.send(frame).await.unwrap();
+    }
+
+    /// The next event (pings skipped); panics after [`EVENT_TIMEOUT`] or on close.
+    pub async fn next(&mut self) -> protocol::ServerEvent {
+        use futures_util::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        loop {
+            let frame = tokio::time::timeout(EVENT_TIMEOUT, self.socket.next())
+                .await
+                .expect("an event in time")
+                .expect("socket open")
+                .expect("a frame");
+            match frame {
+                Message::Text(text) => return serde_json::from_str(&text).expect("a ServerEvent"),
+                Message::Ping(_) | Message::Pong(_) => continue,
+                other => panic!("unexpected frame {other:?}"),
+            }
+        }
+    }
+
+    /// The next event, or `None` once the server closed the socket (or it broke); panics
+    /// after [`EVENT_TIMEOUT`] of silence.
+    pub async fn next_or_closed(&mut self) -> Option<protocol::ServerEvent> {
+        use futures_util::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        loop {
+            let frame = tokio::time::timeout(EVENT_TIMEOUT, self.socket.next())
+                .await
+                .expect("an event in time");
+            match frame {
+                Some(Ok(Message::Text(text))) => {
+                    return Some(serde_json::from_str(&text).expect("a ServerEvent"));
+                }
+                Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
+                Some(Ok(Message::Binary(_))) => panic!("unexpected binary frame"),
+                Some(Ok(Message::Close(_)) | Err(_)) | None => return None,
+            }
+        }
+    }
+
+    /// Skips events until one matches; returns it.
+    pub async fn until<T>(
+        &mut self,
+        mut want: impl FnMut(protocol::ServerEvent) -> Option<T>,
+    ) -> T {
+        loop {
+            if let Some(found) = want(self.next().await) {
+                return found;
+            }
+        }
+    }
+
+    pub async fn command(
+        &mut self,
+        build: impl FnOnce(protocol::RequestId) -> protocol::ClientCommand,
+    ) -> protocol::RequestId {
+        use futures_util::SinkExt;
+        let request_id = protocol::RequestId(self.next_request);
+        self.next_request += 1;
+        let json = serde_json::to_string(&build(request_id)).unwrap();
+        self.socket.send(json.into()).await.unwrap();
+        request_id
+    }
+
+    pub async fn send_raw(&mut self, text: &str) {
+        use futures_util::SinkExt;
+        self.socket.send(text.into()).await.unwrap();
+    }
+
+    /// Joins a room and waits for its `joined`.
+    pub async fn join(&mut self, room: protocol::RoomId) -> Vec<protocol::Member> {
+        self.command(|request_id| protocol::ClientCommand::Join {
+            request_id,
+            room_id: room,
+        })
+        .await;
+        self.until(|event| match event {
+            protocol::ServerEvent::Joined {
+                room: info,
+                members,
+                ..
+            } if info.id == room => Some(members),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Sends a message with a nonce no other `say` in this test process uses.
+    pub async fn say(&mut self, room: protocol::RoomId, body: &str) -> protocol::RequestId {
+        static NEXT_NONCE: AtomicU32 = AtomicU32::new(0);
+        let body = body.to_owned();
+        let nonce = format!("say-{}", NEXT_NONCE.fetch_add(1, Ordering::Relaxed));
+        self.command(|request_id| protocol::ClientCommand::Send {
+            request_id,
+            room_id: room,
+            body,
+            nonce,
+        })
+        .await
+    }
+
+    /// The error answering `request_id`.
+    pub async fn error_for(&mut self, request_id: protocol::RequestId) -> protocol::ErrorCode {
+        self.until(|event| match event {
+            protocol::ServerEvent::Error {
+                request_id: Some(id),
+                code,
+                ..
+            } if id == request_id => Some(code),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Every event before the answer to a fresh ping. The server answers commands in order and
+    /// fan-out frames are queued before later replies, so once every sender has seen its own
+    /// message come back, this returns everything that was going to reach this tab.
+    pub async fn drain(&mut self) -> Vec<protocol::ServerEvent> {
+        let ping = self
+            .command(|request_id| protocol::ClientCommand::Ping { request_id })
+            .await;
+        let mut seen = Vec::new();
+        loop {
+            match self.next().await {
+                protocol::ServerEvent::Pong { request_id } if request_id == ping => return seen,
+                event => seen.push(event),
+            }
+        }
+    }
+
+    /// Waits for the socket to be closed by the server; returns the close code.
+    pub async fn closed(&mut self) -> u16 {
+        use futures_util::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        loop {
+            let frame = tokio::time::timeout(EVENT_TIMEOUT, self.socket.next())
+                .await
+                .expect("closed in time");
+            match frame {
+                Some(Ok(Message::Close(Some(frame)))) => return u16::from(frame.code),
+                Some(Ok(Message::Close(None))) | None | Some(Err(_)) => return 1006,
+                Some(Ok(_)) => continue,
+            }
+        }
+    }
+}
+
+/// The messages (room, body) among `events`.
+pub fn messages(events: &[protocol::ServerEvent]) -> Vec<(protocol::RoomId, String)> {
+    events
+        .iter()
+        .filter_map(|event| match event {
+            protocol::ServerEvent::Message { message } => {
+                Some((message.room_id, message.body.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
