@@ -137,6 +137,17 @@ async fn events_cross_between_nodes() {
         .await;
     assert_eq!(location(&disable), "/admin/users?notice=user_disabled");
     assert_eq!(bob.closed().await, 1008, "policy close on node b");
+
+    // A password reset through node b ends alice's sessions and closes her socket on node a.
+    let alice_id = a.user_id(&mut admin_on_a, "alice").await;
+    let reset = admin_on_b
+        .post_form(
+            &format!("/admin/users/{alice_id}/password"),
+            &[("password", "a-new-password")],
+        )
+        .await;
+    assert_eq!(location(&reset), "/admin/users?notice=password_reset");
+    assert_eq!(alice.closed().await, 1008, "policy close on node a");
 }
 
 /// A client following one room by the delivery contract, reconnecting (to `servers`, in turn)
