@@ -2,7 +2,7 @@
 //! list updates live in every open tab.
 
 use super::{Admin, FlagForm};
-use crate::chat::events as publish;
+use crate::chat::events;
 use crate::chat::membership;
 use crate::db::rooms;
 use crate::error::AppError;
@@ -40,7 +40,7 @@ pub async fn create(
     };
     let room = rooms::create(&state.db, title, form.staff_only.is_some()).await?;
     tracing::info!(admin = %admin.username, room = %room.title, "room created");
-    publish::room_added(&state, room.info()).await;
+    events::room_added(&state, room.info()).await;
     Ok(back(Notice::RoomCreated))
 }
 
@@ -62,7 +62,7 @@ pub async fn rename(
         return Ok(back(Notice::RoomNotFound));
     };
     tracing::info!(admin = %admin.username, room = %room.title, "room renamed");
-    publish::room_updated(&state, room.info()).await;
+    events::room_updated(&state, room.info()).await;
     Ok(back(Notice::RoomRenamed))
 }
 
@@ -90,6 +90,6 @@ pub async fn delete(
         return Ok(back(Notice::RoomNotFound));
     }
     tracing::info!(admin = %admin.username, room_id = %id, "room deleted");
-    publish::room_removed(&state, id).await;
+    events::room_removed(&state, id).await;
     Ok(back(Notice::RoomDeleted))
 }

@@ -71,7 +71,10 @@ async fn greeting(state: &AppState, user: &User, mine: &[Room]) -> Result<Vec<Se
     let listed = rooms::list(&state.db)
         .await?
         .iter()
-        .filter(|room| access::decide(viewer, kind_of(room), false, Action::List).is_ok())
+        .filter(|room| {
+            let member = mine.iter().any(|own| own.id == room.id);
+            access::decide(viewer, kind_of(room), member, Action::List).is_ok()
+        })
         .map(Room::info)
         .collect();
     let mut events = vec![ServerEvent::Hello {

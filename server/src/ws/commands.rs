@@ -5,7 +5,7 @@
 use super::parse::error;
 use crate::chat::access::{self, Action, Denied};
 use crate::chat::connection::room_snapshot;
-use crate::chat::events as publish;
+use crate::chat::events;
 use crate::chat::membership::{self, JoinError, kind_of, viewer_of};
 use crate::db::messages::Posted;
 use crate::db::{messages, rooms, users};
@@ -128,7 +128,7 @@ async fn join(
     let room = joined.room.info();
     if joined.added {
         let me = user.member();
-        publish::member_joined(state, me, room, Some(request_id), members, recent).await;
+        events::member_joined(state, me, room, Some(request_id), members, recent).await;
         Ok(None)
     } else {
         // Already a member (say, from another tab): just this socket needs the room.
@@ -160,7 +160,7 @@ async fn leave(
         });
     }
     let me = user.member();
-    publish::member_left(state, me, room_id, Some(request_id), LeftReason::Left).await;
+    events::member_left(state, me, room_id, Some(request_id), LeftReason::Left).await;
     Ok(None)
 }
 
@@ -223,7 +223,7 @@ async fn send(
     };
     match posted {
         Posted::New(message) => {
-            publish::message_posted(state, message).await;
+            events::message_posted(state, message).await;
             Ok(None)
         }
         // A retry: everyone saw the original; only the retrying client needs it (again).
@@ -268,7 +268,7 @@ async fn edit(
     let changed = messages::edit(&state.db, message_id, author, body)
         .await?
         .ok_or(DELETED)?;
-    publish::message_changed(state, changed).await;
+    events::message_changed(state, changed).await;
     Ok(None)
 }
 
@@ -282,7 +282,7 @@ async fn delete(
     let changed = messages::delete(&state.db, message_id, author)
         .await?
         .ok_or(DELETED)?;
-    publish::message_changed(state, changed).await;
+    events::message_changed(state, changed).await;
     Ok(None)
 }
 
