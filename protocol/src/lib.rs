@@ -14,6 +14,7 @@
 //! - [`dto`]: plain data shared by the wire and the pages (users, rooms, messages).
 //! - [`limits`]: every size limit, shared by the server, the schema and the forms.
 //! - [`notice`]: the form notices' codes and their texts.
+//! - [`text`]: what counts as blank text (invisible characters only).
 //!
 //! The exact JSON of every variant is pinned by the golden tests in `tests/golden.rs`: changing a
 //! shape there is a protocol change and must bump [`PROTOCOL_VERSION`].
@@ -24,6 +25,7 @@ pub mod event;
 pub mod ids;
 pub mod limits;
 pub mod notice;
+pub mod text;
 
 pub use command::ClientCommand;
 pub use dto::{AdminUserView, ChatMessage, Member, RoomInfo, UserSummary};

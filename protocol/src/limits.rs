@@ -25,6 +25,9 @@ pub const MAX_NONCE_CHARS: usize = 64;
 pub const HISTORY_PAGE: usize = 50;
 
 /// Largest WebSocket message (and frame) either side accepts, in bytes: room for the longest
-/// message body even if every character is escaped (`\uXXXX`). The server closes a
-/// socket that sends more with close code 1009 ("message too big").
-pub const MAX_FRAME_BYTES: usize = 32 * 1024;
+/// message body even if every character is JSON-escaped as a surrogate pair (`\ud83d\ude00`,
+/// 12 bytes), plus the command around it. The server closes a socket that sends more with
+/// close code 1009 ("message too big").
+pub const MAX_FRAME_BYTES: usize = 64 * 1024;
+
+const _: () = assert!(MAX_FRAME_BYTES >= MAX_MESSAGE_CHARS * 12 + 1024);

@@ -114,10 +114,10 @@ async fn serve(socket: WebSocket, state: AppState, user: UserSummary) {
             frame = stream.next() => {
                 let Some(Ok(frame)) = frame else {
                     if let Some(Err(err)) = frame {
-                        // Tungstenite reports a frame over the size limit as an error after
-                        // refusing to buffer it.
                         tracing::debug!(user = %user.username, %err, "socket error");
-                        let _ = queue.send(Outbound::Signal(Signal::Close(CloseReason::Unreadable))).await;
+                        if let Some(reason) = close_reason_for(err) {
+                            let _ = queue.send(Outbound::Signal(Signal::Close(reason))).await;
+                        }
                     }
                     break;
                 };
@@ -168,6 +168,18 @@ async fn serve(socket: WebSocket, state: AppState, user: UserSummary) {
         writer.abort();
     }
     tracing::debug!(user = %user.username, "socket closed");
+}
+
+/// The close frame owed to a peer whose frame could not be read; `None` when the connection
+/// itself failed (nothing can be sent).
+fn close_reason_for(err: axum::Error) -> Option<CloseReason> {
+    use tungstenite::Error;
+    match err.into_inner().downcast::<Error>().map(|err| *err) {
+        Ok(Error::Utf8(_)) => Some(CloseReason::NotUtf8),
+        Ok(Error::Capacity(_)) => Some(CloseReason::Unreadable),
+        Ok(Error::Protocol(_) | Error::AttackAttempt) => Some(CloseReason::ProtocolError),
+        Ok(_) | Err(_) => None,
+    }
 }
 
 fn frame_len(frame: &Message) -> usize {

@@ -16,6 +16,8 @@ on_both_databases!(
     disabled_user_is_locked_out_at_once,
     login_attempts_are_rate_limited_per_username,
     behind_a_trusted_proxy_each_client_has_its_own_log_in_budget,
+    next_never_leaves_the_site,
+    over_long_usernames_are_refused_up_front,
     cross_site_posts_are_refused,
     usernames_ignore_case,
     health_probes,
@@ -405,6 +407,48 @@ async fn behind_a_trusted_proxy_each_client_has_its_own_log_in_budget(db: String
         limited,
         "an untrusted header changes nothing"
     );
+}
+
+/// `next` after log-in stays on this site whatever it hides: a tab or line break a browser
+/// would drop (turning `/\t/evil.example` into `//evil.example`), or a header injection.
+async fn next_never_leaves_the_site(db: String) {
+    let server = TestServer::start(db).await;
+    server.setup_admin("root", "s3cret-pass").await;
+    for next in [
+        "/\t/evil.example",
+        "/\r\nSet-Cookie: stolen=1",
+        "/\\evil.example",
+    ] {
+        let mut visitor = server.client();
+        let response = visitor
+            .post_form(
+                "/auth/login",
+                &[
+                    ("username", "root"),
+                    ("password", "s3cret-pass"),
+                    ("next", next),
+                ],
+            )
+            .await;
+        assert_eq!(location(&response), "/", "for {next:?}");
+        assert!(visitor.cookie.is_some(), "signed in");
+    }
+}
+
+/// A username longer than any account can have is refused at once (not kept by the per-name
+/// limiter, nor hashed against), with the usual answer.
+async fn over_long_usernames_are_refused_up_front(db: String) {
+    let server = TestServer::start(db).await;
+    server.setup_admin("root", "s3cret-pass").await;
+    let mut visitor = server.client();
+    let long = "x".repeat(100_000);
+    let response = visitor
+        .post_form(
+            "/auth/login",
+            &[("username", &long), ("password", "whatever1")],
+        )
+        .await;
+    assert_eq!(location(&response), "/login?error=invalid_credentials");
 }
 
 /// A form posted from another site's page is refused before it does anything.

@@ -158,3 +158,77 @@ async fn silent_peers_are_dropped_after_missed_pings() {
     // 0x89: a final frame with the ping opcode.
     assert!(received.contains(&0x89), "pings were sent before giving up");
 }
+
+/// A peer's unreadable frame gets the close code RFC 6455 names for it: 1007 for a text frame
+/// that is not UTF-8, 1002 for a frame breaking the protocol (a reserved bit set without an
+/// extension that defines it).
+#[tokio::test]
+async fn unreadable_frames_close_with_their_own_codes() {
+    use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+    let (_database, server, cookie) = server_with_admin().await;
+
+    let mut tab = Tab::connect(&server, Some(&cookie), None).await.unwrap();
+    tab.next().await;
+    let not_utf8 = Frame::message(vec![b'{', 0xC3, 0x28, b'}'], OpCode::Data(Data::Text), true);
+    tab.send_frame(Message::Frame(not_utf8)).await;
+    assert_eq!(tab.closed().await, 1007);
+
+    let mut tab = Tab::connect(&server, Some(&cookie), None).await.unwrap();
+    tab.next().await;
+    let mut reserved = Frame::message(b"{}".to_vec(), OpCode::Data(Data::Text), true);
+    reserved.header_mut().rsv1 = true;
+    tab.send_frame(Message::Frame(reserved)).await;
+    assert_eq!(tab.closed().await, 1002);
+}
+
+/// The longest message, every character an emoji written as a JSON surrogate-pair escape
+/// (legal JSON, 12 bytes a character), fits the frame limit and posts.
+#[tokio::test]
+async fn the_longest_message_fits_even_fully_escaped() {
+    let database = fresh_database(Backend::Sqlite).await.unwrap();
+    let server = TestServer::start(database.url.clone()).await;
+    let (mut admin, _) = server.with_users(&[]).await;
+    let room = server.create_room(&mut admin, "Emoji", false).await;
+    let (mut tab, _) = Tab::open(&server, &admin).await;
+    tab.join(room).await;
+    let body = r"\ud83d\ude00".repeat(protocol::MAX_MESSAGE_CHARS);
+    let frame = format!(
+        r#"{{"type":"send","request_id":77,"room_id":{room},"body":"{body}","nonce":"emoji"}}"#
+    );
+    assert!(frame.len() > 48_000, "{} bytes", frame.len());
+    tab.send_raw(&frame).await;
+    let stored = tab
+        .until(|event| match event {
+            ServerEvent::Message { message } => Some(message),
+            ServerEvent::Error { code, .. } => panic!("refused: {code:?}"),
+            _ => None,
+        })
+        .await;
+    assert_eq!(stored.body.chars().count(), protocol::MAX_MESSAGE_CHARS);
+    assert!(stored.body.chars().all(|c| c == '\u{1F600}'));
+}
+
+/// Text of nothing but invisible characters (zero-width spaces and joiners, a BOM) is empty:
+/// as a message, and as a room title.
+#[tokio::test]
+async fn invisible_text_counts_as_empty() {
+    let database = fresh_database(Backend::Sqlite).await.unwrap();
+    let server = TestServer::start(database.url.clone()).await;
+    let (mut admin, _) = server.with_users(&[]).await;
+    let room = server.create_room(&mut admin, "Visible", false).await;
+    let (mut tab, _) = Tab::open(&server, &admin).await;
+    tab.join(room).await;
+    let sent = tab
+        .say(room, "\u{200B}\u{200C}\u{200D}\u{2060}\u{FEFF}")
+        .await;
+    assert_eq!(tab.error_for(sent).await, ErrorCode::EmptyMessage);
+
+    let created = admin
+        .post_form("/admin/rooms", &[("title", "\u{200B}\u{200B}")])
+        .await;
+    assert_eq!(
+        common::location(&created),
+        "/admin/rooms?error=invalid_title"
+    );
+}

@@ -17,10 +17,10 @@ fn back(notice: Notice) -> Response {
     Redirect::to(&format!("/admin/rooms?{}", notice.query())).into_response()
 }
 
-/// A trimmed, non-empty title of at most [`MAX_TITLE_CHARS`] characters.
+/// A trimmed title with something visible in it, of at most [`MAX_TITLE_CHARS`] characters.
 fn valid_title(title: &str) -> Option<&str> {
     let title = title.trim();
-    (!title.is_empty() && title.chars().count() <= MAX_TITLE_CHARS).then_some(title)
+    (!protocol::text::is_blank(title) && title.chars().count() <= MAX_TITLE_CHARS).then_some(title)
 }
 
 #[derive(Debug, Deserialize)]

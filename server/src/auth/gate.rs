@@ -111,9 +111,17 @@ pub fn urlencode(value: &str) -> String {
 }
 
 /// Where to send a user after log-in: only paths on this site, so a crafted `next` cannot make
-/// the log-in page an open redirect to another site.
+/// the log-in page an open redirect to another site. Browsers drop tabs and line breaks from a
+/// `Location` (so `/\t/evil.example` would become `//evil.example`) and read `\` as `/`: any
+/// control character, whitespace or backslash refuses the whole value, as does a length no
+/// page of ours has.
 pub fn safe_next(next: &str) -> &str {
-    let local = next.starts_with('/') && !next.starts_with("//") && !next.contains('\\');
+    let local = next.starts_with('/')
+        && !next.starts_with("//")
+        && next.len() <= 2048
+        && !next
+            .chars()
+            .any(|c| c == '\\' || c.is_control() || c.is_whitespace());
     if local { next } else { "/" }
 }
 
@@ -151,6 +159,10 @@ mod tests {
         assert_eq!(safe_next("//evil.example"), "/");
         assert_eq!(safe_next("/\\evil.example"), "/");
         assert_eq!(safe_next(""), "/");
+        assert_eq!(safe_next("/\t/evil.example"), "/");
+        assert_eq!(safe_next("/\r\nSet-Cookie: x=1"), "/");
+        assert_eq!(safe_next("/ /evil.example"), "/");
+        assert_eq!(safe_next("/r/caf\u{e9}"), "/r/caf\u{e9}");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use axum::Form;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
-use protocol::Notice;
+use protocol::{MAX_USERNAME_CHARS, Notice};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
@@ -39,6 +39,15 @@ pub async fn login(
     };
 
     let username = form.username.trim();
+    // A name no account can have is refused before anything keeps or logs it: the per-name
+    // limiter would hold every distinct name sent, and the log would repeat it.
+    if username.chars().count() > MAX_USERNAME_CHARS {
+        return Ok(back(if state.login_limiter.check_ip(ip) {
+            Notice::InvalidCredentials
+        } else {
+            Notice::RateLimited
+        }));
+    }
     if !state
         .login_limiter
         .check(&users::username_key(username), ip)

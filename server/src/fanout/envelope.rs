@@ -113,9 +113,12 @@ pub enum CloseReason {
     Resync,
     /// A message over the protocol's size limit: close code 1009.
     TooBig,
-    /// A frame the WebSocket layer refused to read (past its backstop size, or malformed):
-    /// close code 1009.
+    /// A frame past the WebSocket layer's backstop size: close code 1009.
     Unreadable,
+    /// A text frame that is not UTF-8: close code 1007 (RFC 6455, 7.4.1).
+    NotUtf8,
+    /// A frame breaking the WebSocket protocol: close code 1002.
+    ProtocolError,
     /// The database failed while the socket was opening: close code 1011.
     ServerError,
 }
@@ -130,7 +133,9 @@ impl CloseReason {
             CloseReason::SessionEnded => (close_code::POLICY, "session ended; sign in again"),
             CloseReason::Resync => (close_code::RESTART, "reconnect to catch up"),
             CloseReason::TooBig => (close_code::SIZE, "message too big"),
-            CloseReason::Unreadable => (close_code::SIZE, "frame too large or invalid"),
+            CloseReason::Unreadable => (close_code::SIZE, "frame too large"),
+            CloseReason::NotUtf8 => (close_code::INVALID, "text frame is not UTF-8"),
+            CloseReason::ProtocolError => (close_code::PROTOCOL, "protocol error"),
             CloseReason::ServerError => (close_code::ERROR, "server error; reconnect"),
         }
     }

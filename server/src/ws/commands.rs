@@ -177,10 +177,10 @@ fn writing_limit(state: &AppState, user: &UserSummary) -> Result<(), Refusal> {
     }
 }
 
-/// The text to store: trimmed, neither empty nor too long.
+/// The text to store: trimmed, neither empty (nothing visible) nor too long.
 fn message_body(body: &str) -> Result<&str, Refusal> {
     let body = body.trim();
-    if body.is_empty() {
+    if protocol::text::is_blank(body) {
         return Err(Refusal(
             ErrorCode::EmptyMessage,
             "Empty messages are not sent.",
