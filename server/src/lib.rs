@@ -118,6 +118,10 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/auth/login", post(auth::handlers::login))
         .route("/auth/logout", post(auth::handlers::logout))
+        .route(
+            "/auth/logout_everywhere",
+            post(auth::handlers::logout_everywhere),
+        )
         .route("/auth/setup", post(auth::handlers::setup))
         .route("/auth/signup", post(auth::handlers::signup))
         .route("/admin/users", post(admin::users::create_user))
@@ -176,17 +180,15 @@ pub async fn run(
 fn spawn_housekeeping(state: &AppState) {
     let login = Arc::clone(&state.login_limiter);
     let commands = Arc::clone(&state.command_limits);
-    let db = state.db.clone();
+    let state = state.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(60));
         loop {
             every.tick().await;
             login.prune();
             commands.prune();
-            match db::sessions::delete_expired(&db).await {
-                Ok(0) => {}
-                Ok(deleted) => tracing::debug!(deleted, "expired sessions deleted"),
-                Err(err) => tracing::warn!(%err, "deleting expired sessions failed"),
+            if let Err(err) = auth::session::end_expired(&state).await {
+                tracing::warn!(%err, "deleting expired sessions failed");
             }
         }
     });

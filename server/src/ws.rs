@@ -17,8 +17,9 @@ pub mod commands;
 pub mod parse;
 
 use crate::auth::origin::origin_is_allowed;
+use crate::auth::session;
 use crate::chat::connection::{self, Opened};
-use crate::fanout::envelope::{CloseReason, serialize};
+use crate::fanout::envelope::{CloseReason, SessionKey, serialize};
 use crate::fanout::hub::{Outbound, Registration, Signal};
 use crate::state::AppState;
 use app::backend::CurrentUser;
@@ -27,6 +28,7 @@ use axum::extract::State;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum_extra::extract::cookie::CookieJar;
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
 use protocol::{ErrorCode, MAX_FRAME_BYTES, UserSummary};
@@ -43,12 +45,13 @@ pub async fn upgrade(
     ws: WebSocketUpgrade,
     State(state): State<AppState>,
     Extension(CurrentUser(user)): Extension<CurrentUser>,
+    jar: CookieJar,
     headers: HeaderMap,
 ) -> Response {
     if !origin_is_allowed(&state.config.allowed_origins, &headers) {
         return (StatusCode::FORBIDDEN, "Origin not allowed.").into_response();
     }
-    let Some(user) = user else {
+    let (Some(user), Some(session)) = (user, session::key(&jar)) else {
         return (StatusCode::UNAUTHORIZED, "Sign in first.").into_response();
     };
     // axum's defaults (128 KiB read buffer, 64 MiB messages) cost ~130 KB per idle socket and
@@ -62,10 +65,10 @@ pub async fn upgrade(
         // and the unread rest can make the kernel reset the connection before the close arrives.
         .max_message_size(BACKSTOP_FRAME_BYTES)
         .max_frame_size(BACKSTOP_FRAME_BYTES)
-        .on_upgrade(move |socket| serve(socket, state, user))
+        .on_upgrade(move |socket| serve(socket, state, user, session))
 }
 
-async fn serve(socket: WebSocket, state: AppState, user: UserSummary) {
+async fn serve(socket: WebSocket, state: AppState, user: UserSummary, session: SessionKey) {
     let (mut sink, mut stream) = socket.split();
 
     // The database work below is boxed: an un-boxed future is stored inline in this task's
@@ -74,7 +77,7 @@ async fn serve(socket: WebSocket, state: AppState, user: UserSummary) {
     let Opened {
         registration,
         greeting,
-    } = match Box::pin(connection::open(&state, user.id)).await {
+    } = match Box::pin(connection::open(&state, user.id, session)).await {
         Ok(opened) => opened,
         Err(reason) => return close_with(&mut sink, reason).await,
     };

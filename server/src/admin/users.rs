@@ -80,7 +80,7 @@ async fn set_flag(
     let notice = match (flag, value) {
         (Flag::Disabled, true) => {
             sessions::delete_for_user(&state.db, user).await?;
-            events::sessions_ended(state, user, CloseReason::Disabled).await;
+            events::sessions_ended(state, user, None, CloseReason::Disabled).await;
             Notice::UserDisabled
         }
         (Flag::Disabled, false) => Notice::UserEnabled,
@@ -138,7 +138,7 @@ pub async fn reset_password(
     // An admin resetting their own password keeps the session they are using.
     if id != admin.id {
         sessions::delete_for_user(&state.db, id).await?;
-        events::sessions_ended(&state, id, CloseReason::SessionEnded).await;
+        events::sessions_ended(&state, id, None, CloseReason::SessionEnded).await;
     }
     tracing::info!(admin = %admin.username, user_id = %id, "password reset");
     Ok(back(Notice::PasswordReset))

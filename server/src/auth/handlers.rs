@@ -74,6 +74,15 @@ pub async fn logout(State(state): State<AppState>, jar: CookieJar) -> Result<Res
     Ok((jar, Redirect::to("/login")).into_response())
 }
 
+/// Ends every session of the signed-in user, on every device.
+pub async fn logout_everywhere(
+    State(state): State<AppState>,
+    jar: CookieJar,
+) -> Result<Response, AppError> {
+    let jar = session::end_all(&state, jar).await?;
+    Ok((jar, Redirect::to("/login")).into_response())
+}
+
 #[derive(Debug, Deserialize)]
 pub struct NewAccountForm {
     username: String,

@@ -1,7 +1,9 @@
 //! The session cookie: a random 256-bit token the browser holds; the database keeps only its
 //! SHA-256, so reading the sessions table does not let anyone sign in.
 
+use crate::chat::events;
 use crate::db::{sessions, users::User};
+use crate::fanout::envelope::CloseReason;
 use crate::state::AppState;
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use chrono::{Duration, Utc};
@@ -50,6 +52,12 @@ pub async fn start(
     Ok(jar.add(cookie))
 }
 
+/// The key the request's session is stored under, if it carries a session cookie (live or not).
+pub fn key(jar: &CookieJar) -> Option<String> {
+    jar.get(COOKIE_NAME)
+        .map(|cookie| token_hash(cookie.value()))
+}
+
 /// The user whose live session the request's cookie names, if any.
 pub async fn current_user(state: &AppState, jar: &CookieJar) -> Result<Option<User>, DbErr> {
     match jar.get(COOKIE_NAME) {
@@ -58,10 +66,33 @@ pub async fn current_user(state: &AppState, jar: &CookieJar) -> Result<Option<Us
     }
 }
 
-/// Ends the request's session (if any) and returns the jar with the cookie removed.
+/// Ends the request's session (if any): deleted, the sockets opened with it closed on every
+/// node; returns the jar with the cookie removed.
 pub async fn end(state: &AppState, jar: CookieJar) -> Result<CookieJar, DbErr> {
-    if let Some(cookie) = jar.get(COOKIE_NAME) {
-        sessions::delete(&state.db, &token_hash(cookie.value())).await?;
+    if let Some(key) = key(&jar)
+        && let Some(user) = sessions::delete(&state.db, &key).await?
+    {
+        events::sessions_ended(state, user, Some(key), CloseReason::SessionEnded).await;
+    }
+    Ok(jar.remove(Cookie::build(COOKIE_NAME).path("/")))
+}
+
+/// Deletes the sessions past their expiry (they let nobody in already) and closes the sockets
+/// opened with them, on every node. The housekeeping task calls this every minute.
+pub async fn end_expired(state: &AppState) -> Result<(), DbErr> {
+    for (user, key) in sessions::delete_expired(&state.db).await? {
+        events::sessions_ended(state, user, Some(key), CloseReason::SessionEnded).await;
+    }
+    Ok(())
+}
+
+/// Ends every session of the request's user ("log out everywhere"), closing all their sockets
+/// on every node; returns the jar with the cookie removed.
+pub async fn end_all(state: &AppState, jar: CookieJar) -> Result<CookieJar, DbErr> {
+    if let Some(user) = current_user(state, &jar).await? {
+        let user = protocol::UserId(user.id);
+        sessions::delete_for_user(&state.db, user).await?;
+        events::sessions_ended(state, user, None, CloseReason::SessionEnded).await;
     }
     Ok(jar.remove(Cookie::build(COOKIE_NAME).path("/")))
 }

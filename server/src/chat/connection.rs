@@ -6,7 +6,7 @@ use crate::chat::access::{self, Action};
 use crate::chat::membership::{self, SettleError, kind_of, viewer_of};
 use crate::db::rooms::{self, Room};
 use crate::db::{messages, users::User};
-use crate::fanout::envelope::CloseReason;
+use crate::fanout::envelope::{CloseReason, SessionKey};
 use crate::fanout::hub::Registration;
 use crate::pause::Point;
 use crate::state::AppState;
@@ -21,12 +21,17 @@ pub struct Opened {
 
 /// Opens a socket of `user`: registers it, makes sure this node hears the user's events, reads
 /// their standing (every room they may read) into the hub, and builds `hello` plus one `joined`
-/// per membership. Refused with the reason to close the socket with.
-pub async fn open(state: &AppState, user: UserId) -> Result<Opened, CloseReason> {
+/// per membership. Ending `session` closes the socket. Refused with the reason to close the
+/// socket with.
+pub async fn open(
+    state: &AppState,
+    user: UserId,
+    session: SessionKey,
+) -> Result<Opened, CloseReason> {
     // Registered and listening before the standing is read: a change committed after the read
     // is then heard and applied on top of it (see `membership::settle`), and a message posted
     // meanwhile is queued (maybe also in `recent`; clients drop the duplicate by seq).
-    let registration = state.hub.register(user);
+    let registration = state.hub.register(user, session);
     state.broker.listen(user, &[]).await;
     match greet(state, user).await {
         Ok(greeting) => Ok(Opened {

@@ -3,7 +3,7 @@
 //! them to the broker. WebSocket commands and admin handlers both call these, so a room renamed
 //! from the admin page and a message sent from a socket reach clients the same way.
 
-use crate::fanout::envelope::{Audience, CloseReason, Control, Envelope};
+use crate::fanout::envelope::{Audience, CloseReason, Control, Envelope, SessionKey};
 use crate::state::AppState;
 use protocol::{ChatMessage, LeftReason, Member, RequestId, RoomId, RoomInfo, ServerEvent, UserId};
 
@@ -108,10 +108,18 @@ pub async fn user_staff_changed(state: &AppState, user: UserId, is_staff: bool) 
         .await;
 }
 
-/// Closes every live socket of the user, on every node, for `reason` (their sessions ended).
-pub async fn sessions_ended(state: &AppState, user: UserId, reason: CloseReason) {
-    state
-        .broker
-        .publish(Envelope::control(Control::SessionsEnded { user, reason }))
-        .await;
+/// Closes the user's live sockets opened with `session` (all of them when `None`), on every
+/// node, for `reason`: that session, or all of the user's, ended.
+pub async fn sessions_ended(
+    state: &AppState,
+    user: UserId,
+    session: Option<SessionKey>,
+    reason: CloseReason,
+) {
+    let control = Control::SessionsEnded {
+        user,
+        session,
+        reason,
+    };
+    state.broker.publish(Envelope::control(control)).await;
 }

@@ -72,9 +72,13 @@ pub async fn find_user(db: &DatabaseConnection, token_hash: &str) -> Result<Opti
     })
 }
 
-pub async fn delete(db: &DatabaseConnection, token_hash: &str) -> Result<(), DbErr> {
-    Entity::delete_by_id(token_hash.to_owned()).exec(db).await?;
-    Ok(())
+/// Deletes one session; whose it was, if it existed.
+pub async fn delete(db: &DatabaseConnection, token_hash: &str) -> Result<Option<UserId>, DbErr> {
+    let deleted = Entity::delete_many()
+        .filter(Column::TokenHash.eq(token_hash))
+        .exec_with_returning(db)
+        .await?;
+    Ok(deleted.first().map(|session| UserId(session.user_id)))
 }
 
 /// Ends every session of a user (on disable or password reset).
@@ -86,11 +90,14 @@ pub async fn delete_for_user(db: &DatabaseConnection, user: UserId) -> Result<()
     Ok(())
 }
 
-/// Deletes sessions past their expiry (they already let nobody in); how many.
-pub async fn delete_expired(db: &DatabaseConnection) -> Result<u64, DbErr> {
-    let result = Entity::delete_many()
+/// Deletes sessions past their expiry (they already let nobody in); whose and which they were.
+pub async fn delete_expired(db: &DatabaseConnection) -> Result<Vec<(UserId, String)>, DbErr> {
+    let deleted = Entity::delete_many()
         .filter(Column::ExpiresAt.lte(Utc::now()))
-        .exec(db)
+        .exec_with_returning(db)
         .await?;
-    Ok(result.rows_affected)
+    Ok(deleted
+        .into_iter()
+        .map(|session| (UserId(session.user_id), session.token_hash))
+        .collect())
 }

@@ -41,15 +41,22 @@ pub enum Control {
         user: UserId,
         is_staff: bool,
     },
-    /// Close every socket of the user now: their sessions ended (disabled, password reset).
+    /// Close the user's sockets opened with `session` now, or all of them when `None`: that
+    /// session (log-out, expiry) or all their sessions (disabled, password reset, "log out
+    /// everywhere") ended.
     SessionsEnded {
         user: UserId,
+        session: Option<SessionKey>,
         reason: CloseReason,
     },
     /// Every node: your sockets may have missed events; close them so their clients catch up
     /// from the database (sent after envelopes were lost on their way between nodes).
     Resync,
 }
+
+/// Which session a socket was opened with: the key the `sessions` table stores it under (a
+/// hash of the cookie's token, never the token itself).
+pub type SessionKey = String;
 
 /// One unit of fan-out.
 #[derive(Debug, Clone)]

@@ -11,7 +11,7 @@
 //!
 //! Who receives a room's frame is asked of [`crate::chat::access::decide`] for each member.
 
-use super::envelope::{Audience, CloseReason, Control, Envelope, Frame};
+use super::envelope::{Audience, CloseReason, Control, Envelope, Frame, SessionKey};
 use crate::chat::access::{self, Action, Denied, RoomKind, Viewer};
 use protocol::{RoomId, UserId};
 use std::collections::{HashMap, HashSet};
@@ -46,6 +46,8 @@ pub enum Signal {
 /// This socket's handle as the hub holds it.
 struct Socket {
     id: u64,
+    /// The session it was opened with: ending that session closes it.
+    session: SessionKey,
     queue: mpsc::Sender<Outbound>,
     close: watch::Sender<Option<CloseReason>>,
 }
@@ -182,7 +184,7 @@ impl Hub {
 
     /// Adds a socket of `user`. It gets the frames of the user's rooms as this hub knows them
     /// (none, for a user new to this node) until [`Hub::settle`] brings the database's answer.
-    pub fn register(&self, user: UserId) -> Registration {
+    pub fn register(&self, user: UserId, session: SessionKey) -> Registration {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (queue, outbound) = mpsc::channel(SOCKET_QUEUE);
         let (close_tx, close) = watch::channel(None);
@@ -197,6 +199,7 @@ impl Hub {
         });
         local.sockets.push(Socket {
             id,
+            session,
             queue: queue.clone(),
             close: close_tx,
         });
@@ -322,8 +325,21 @@ impl Hub {
                     resettle.push(*user);
                 }
             }
-            Control::SessionsEnded { user, reason } => {
-                close(inner.users.get(user), *reason);
+            Control::SessionsEnded {
+                user,
+                session,
+                reason,
+            } => {
+                if let Some(local) = inner.users.get(user) {
+                    for socket in &local.sockets {
+                        if session
+                            .as_ref()
+                            .is_none_or(|ended| *ended == socket.session)
+                        {
+                            socket.close.send_replace(Some(*reason));
+                        }
+                    }
+                }
             }
             Control::Resync => close(inner.users.values(), CloseReason::Resync),
         }
@@ -426,7 +442,7 @@ mod tests {
 
     /// A socket of user `id`, settled into `rooms`.
     fn connect(hub: &Hub, id: i64, is_staff: bool, rooms: &[RoomInfo]) -> Registration {
-        let registration = hub.register(UserId(id));
+        let registration = hub.register(UserId(id), format!("session-{id}"));
         let standing = Standing {
             viewer: viewer(is_staff),
             rooms: rooms
@@ -507,7 +523,7 @@ mod tests {
     fn a_standing_read_before_a_control_is_refused() {
         let hub = Hub::default();
         let _open = connect(&hub, 1, false, &[room(1, false)]);
-        let _second = hub.register(UserId(1));
+        let _second = hub.register(UserId(1), "another".into());
         let epoch = hub.epoch();
         let stale = Standing {
             viewer: viewer(false),
