@@ -92,7 +92,12 @@ pub struct Config {
     #[arg(long, env = "WHISPER_JOINS_PER_SECOND", default_value_t = 5)]
     pub joins_per_second: u32,
 
-    /// Seconds between WebSocket pings; a socket silent for 2.5 times this is dropped.
+    /// Sockets one user may have open on one node (tabs and devices together).
+    #[arg(long, env = "WHISPER_MAX_SOCKETS_PER_USER", default_value_t = 50)]
+    pub max_sockets_per_user: usize,
+
+    /// Seconds between WebSocket pings; a socket silent for 2.5 times this is dropped, and so is
+    /// one whose writes make no progress that long (a peer that stopped reading).
     #[arg(long, env = "WHISPER_HEARTBEAT_SECONDS", default_value_t = 30.0)]
     pub heartbeat_seconds: f64,
 

@@ -102,11 +102,12 @@ async fn serve(socket: WebSocket, state: AppState, user: UserSummary, session: S
         outbound,
         close,
     } = registration;
-    let mut writer = tokio::spawn(write_loop(sink, outbound, close));
-    // Pings every `heartbeat`; a socket silent (no frame, not even a pong) for two and a half
-    // heartbeats is dead and gets dropped, freeing its memory and its user's presence.
     let ping_every = state.config.heartbeat();
     let dead_after = ping_every.mul_f32(2.5);
+    let mut writer = tokio::spawn(write_loop(sink, outbound, close, dead_after));
+    // Pings every `heartbeat`; a socket silent (no frame, not even a pong) for two and a half
+    // heartbeats is dead and gets dropped, freeing its memory and its user's presence; so is
+    // one whose writes made no progress that long (see `write_loop`).
     let mut heartbeat = interval_at(Instant::now() + ping_every, ping_every);
     heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut last_heard = Instant::now();
@@ -195,10 +196,15 @@ fn frame_len(frame: &Message) -> usize {
 
 /// Sends what the hub queued, a batch at a time, until the queue closes or the hub asks for the
 /// socket to be closed.
+///
+/// A write that makes no progress for `stall` ends the writer (and so the socket): a peer that
+/// stopped reading — even one that still answers pings — must not hold its queue and the
+/// kernel's send buffer forever.
 async fn write_loop(
     mut sink: SplitSink<WebSocket, Message>,
     mut outbound: mpsc::Receiver<Outbound>,
     mut close: watch::Receiver<Option<CloseReason>>,
+    stall: Duration,
 ) {
     let mut hub_attached = true;
     loop {
@@ -213,7 +219,7 @@ async fn write_loop(
                 }
                 let reason = *close.borrow();
                 if let Some(reason) = reason {
-                    close_with(&mut sink, reason).await;
+                    let _ = tokio::time::timeout(stall, close_with(&mut sink, reason)).await;
                     return;
                 }
             }
@@ -225,11 +231,11 @@ async fn write_loop(
                         Outbound::Frame(frame) => Message::Text(frame),
                         Outbound::Signal(Signal::Ping) => Message::Ping(Default::default()),
                         Outbound::Signal(Signal::Close(reason)) => {
-                            close_with(&mut sink, reason).await;
+                            let _ = tokio::time::timeout(stall, close_with(&mut sink, reason)).await;
                             return;
                         }
                     };
-                    if sink.feed(message).await.is_err() {
+                    if !matches!(tokio::time::timeout(stall, sink.feed(message)).await, Ok(Ok(()))) {
                         return;
                     }
                     batched += 1;
@@ -241,7 +247,7 @@ async fn write_loop(
                         Err(_) => break,
                     }
                 }
-                if sink.flush().await.is_err() {
+                if !matches!(tokio::time::timeout(stall, sink.flush()).await, Ok(Ok(()))) {
                     return;
                 }
             }

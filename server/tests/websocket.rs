@@ -232,3 +232,87 @@ async fn invisible_text_counts_as_empty() {
         "/admin/rooms?error=invalid_title"
     );
 }
+
+/// One user may hold only so many sockets on a node; the next is refused with a policy close.
+#[tokio::test]
+async fn sockets_per_user_are_capped() {
+    let database = fresh_database(Backend::Sqlite).await.unwrap();
+    let mut config = whisper::config::Config::for_database(database.url.clone());
+    config.max_sockets_per_user = 2;
+    let server = TestServer::start_with(config).await;
+    let (admin, _) = server.with_users(&[]).await;
+    let (_first, _) = Tab::open(&server, &admin).await;
+    let (_second, _) = Tab::open(&server, &admin).await;
+    let cookie = admin.cookie.clone().unwrap();
+    let mut third = Tab::connect(&server, Some(&cookie), None).await.unwrap();
+    assert_eq!(third.closed().await, 1008);
+}
+
+/// A peer that stopped reading but keeps the connection alive with pongs is dropped once the
+/// server's writes to it make no progress: it must not hold its queue and megabytes of kernel
+/// buffer forever.
+#[tokio::test]
+async fn a_stalled_reader_that_answers_pings_is_dropped() {
+    use tokio::io::AsyncWriteExt;
+    let database = fresh_database(Backend::Sqlite).await.unwrap();
+    let mut config = whisper::config::Config::for_database(database.url.clone());
+    config.heartbeat_seconds = 0.2;
+    config.sends_per_second = 10_000;
+    let server = TestServer::start_with(config).await;
+    let (mut admin, users) = server.with_users(&["reader"]).await;
+    let room = server.create_room(&mut admin, "Busy", false).await;
+    let (mut writer, _) = Tab::open(&server, &admin).await;
+    writer.join(room).await;
+    {
+        let (mut joining, _) = Tab::open(&server, &users[0]).await;
+        joining.join(room).await;
+    }
+    let reader_id = server.user_id(&mut admin, "reader").await;
+    let cookie = users[0].cookie.clone().unwrap();
+
+    let mut tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let handshake = format!(
+        "GET /ws HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+         Cookie: {cookie}\r\n\r\n",
+        server.addr
+    );
+    tcp.write_all(handshake.as_bytes()).await.unwrap();
+    // An empty masked pong, sent unasked every 100 ms: the peer looks alive, and never reads.
+    let pongs = tokio::spawn(async move {
+        for _ in 0..600 {
+            if tcp.write_all(&[0x8A, 0x80, 1, 2, 3, 4]).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    });
+    let deadline = tokio::time::Instant::now() + common::EVENT_TIMEOUT;
+    while server.state.hub.sockets_of(reader_id) == 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the reader connects"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+
+    // About 7 MB in 450 frames: more than the kernel buffers hold, fewer frames than the queue.
+    let body = "\u{1F600}".repeat(protocol::MAX_MESSAGE_CHARS);
+    for _ in 0..450 {
+        writer.say(room, &body).await;
+    }
+    for _ in 0..450 {
+        writer
+            .until(|event| matches!(event, ServerEvent::Message { .. }).then_some(()))
+            .await;
+    }
+    let deadline = tokio::time::Instant::now() + common::EVENT_TIMEOUT;
+    while server.state.hub.sockets_of(reader_id) > 0 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the stalled reader is still connected"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    pongs.abort();
+}

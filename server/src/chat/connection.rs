@@ -31,7 +31,11 @@ pub async fn open(
     // Registered and listening before the standing is read: a change committed after the read
     // is then heard and applied on top of it (see `membership::settle`), and a message posted
     // meanwhile is queued (maybe also in `recent`; clients drop the duplicate by seq).
-    let registration = state.hub.register(user, session);
+    let cap = state.config.max_sockets_per_user;
+    let registration = state
+        .hub
+        .register(user, session, cap)
+        .ok_or(CloseReason::TooManySockets)?;
     state.broker.listen(user, &[]).await;
     match greet(state, user).await {
         Ok(greeting) => Ok(Opened {

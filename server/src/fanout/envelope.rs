@@ -120,6 +120,8 @@ pub enum CloseReason {
     Resync,
     /// A message over the protocol's size limit: close code 1009.
     TooBig,
+    /// The user has as many sockets open as one user may: close code 1008 (policy).
+    TooManySockets,
     /// A frame past the WebSocket layer's backstop size: close code 1009.
     Unreadable,
     /// A text frame that is not UTF-8: close code 1007 (RFC 6455, 7.4.1).
@@ -141,6 +143,7 @@ impl CloseReason {
             CloseReason::Resync => (close_code::RESTART, "reconnect to catch up"),
             CloseReason::TooBig => (close_code::SIZE, "message too big"),
             CloseReason::Unreadable => (close_code::SIZE, "frame too large"),
+            CloseReason::TooManySockets => (close_code::POLICY, "too many open connections"),
             CloseReason::NotUtf8 => (close_code::INVALID, "text frame is not UTF-8"),
             CloseReason::ProtocolError => (close_code::PROTOCOL, "protocol error"),
             CloseReason::ServerError => (close_code::ERROR, "server error; reconnect"),

@@ -184,11 +184,19 @@ impl Hub {
 
     /// Adds a socket of `user`. It gets the frames of the user's rooms as this hub knows them
     /// (none, for a user new to this node) until [`Hub::settle`] brings the database's answer.
-    pub fn register(&self, user: UserId, session: SessionKey) -> Registration {
+    /// `None` when the user has `cap` sockets here already.
+    pub fn register(&self, user: UserId, session: SessionKey, cap: usize) -> Option<Registration> {
+        let mut inner = self.write();
+        if inner
+            .users
+            .get(&user)
+            .is_some_and(|local| local.sockets.len() >= cap)
+        {
+            return None;
+        }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (queue, outbound) = mpsc::channel(SOCKET_QUEUE);
         let (close_tx, close) = watch::channel(None);
-        let mut inner = self.write();
         let local = inner.users.entry(user).or_insert_with(|| LocalUser {
             viewer: Viewer {
                 is_staff: false,
@@ -203,12 +211,12 @@ impl Hub {
             queue: queue.clone(),
             close: close_tx,
         });
-        Registration {
+        Some(Registration {
             id,
             queue,
             outbound,
             close,
-        }
+        })
     }
 
     /// The count of controls applied so far; take it before reading a user's standing.
@@ -442,7 +450,9 @@ mod tests {
 
     /// A socket of user `id`, settled into `rooms`.
     fn connect(hub: &Hub, id: i64, is_staff: bool, rooms: &[RoomInfo]) -> Registration {
-        let registration = hub.register(UserId(id), format!("session-{id}"));
+        let registration = hub
+            .register(UserId(id), format!("session-{id}"), usize::MAX)
+            .unwrap();
         let standing = Standing {
             viewer: viewer(is_staff),
             rooms: rooms
@@ -523,7 +533,7 @@ mod tests {
     fn a_standing_read_before_a_control_is_refused() {
         let hub = Hub::default();
         let _open = connect(&hub, 1, false, &[room(1, false)]);
-        let _second = hub.register(UserId(1), "another".into());
+        let _second = hub.register(UserId(1), "another".into(), usize::MAX);
         let epoch = hub.epoch();
         let stale = Standing {
             viewer: viewer(false),
