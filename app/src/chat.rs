@@ -3,14 +3,20 @@
 //! # Layout
 //!
 //! - [`state`]: [`state::ChatState`] and its reducer, [`state::ChatState::apply`], which folds
-//!   each [`protocol::ServerEvent`] into it. Plain Rust, unit-tested natively.
+//!   each [`protocol::ServerEvent`] into it, combining three concerns kept beside it:
+//!   - [`timeline`]: a joined room and its messages in seq order, notices, holes;
+//!   - [`outbox`]: messages typed and not yet confirmed, sent in order with their nonces;
+//!   - [`sync`]: request ids, the pages of older messages, hole fills.
+//!
+//!   Plain Rust, unit-tested natively.
 //! - `connection` (browser only): the WebSocket, reconnecting with jittered exponential
 //!   backoff, feeding events to the reducer and commands to the server.
+//! - [`saved_outbox`]: the outbox kept in the tab's `sessionStorage`, so a reload loses no
+//!   unsent message.
+//! - `handle`: the page's state and socket, which the chat components take from context.
 //! - [`view`]: the chat page — the room list and the pane around the open room.
 //! - `open_room`: the open room — its timeline (paging back on scroll, staying pinned to the
 //!   newest message), message actions, the outbox and the composer.
-//! - [`saved_outbox`]: the outbox kept in the tab's `sessionStorage`, so a reload loses no
-//!   unsent message.
 //! - [`time`]: timestamps and day headings in the viewer's time zone.
 //!
 //! Data flows one way: socket → `apply` → a signal → the view; user actions → a command on the
@@ -19,8 +25,14 @@
 
 #[cfg(feature = "hydrate")]
 mod connection;
+#[cfg(test)]
+mod fixtures;
+mod handle;
 mod open_room;
+pub mod outbox;
 pub mod saved_outbox;
 pub mod state;
+pub mod sync;
 pub mod time;
+pub mod timeline;
 pub mod view;

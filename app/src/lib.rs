@@ -8,6 +8,7 @@
 //!   `admin_rooms`).
 //! - [`chat`]: the chat client — state reducer, WebSocket connection, chat components.
 //! - `components/`: pieces shared by pages (the top bar, admin tabs, notices).
+//! - [`viewer`]: who is looking at the page, loaded once and shared through context.
 //! - [`api`]: server functions the pages read their data through. They run on the server, where
 //!   they reach the database through the [`backend::Backend`] trait that the `server` crate
 //!   implements and provides as Leptos context (the server crate depends on this one, not the
@@ -31,6 +32,7 @@ pub mod backend;
 pub mod chat;
 mod components;
 mod pages;
+pub mod viewer;
 
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
@@ -64,6 +66,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    viewer::provide_viewer();
 
     view! {
         <Stylesheet id="leptos" href="/pkg/whisper.css" />

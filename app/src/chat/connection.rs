@@ -6,8 +6,15 @@
 //! The browser's own network events count too: going offline closes the socket at once (a
 //! socket over a dead network can look open for minutes), and coming back online reconnects
 //! without waiting out the backoff.
+//!
+//! A tab whose session ended (log-out in another tab, account disabled, password reset, expiry)
+//! must not retry for ever: the server refuses its upgrade with a 401 the page cannot see, or
+//! closes its socket with 1008 (policy). So after either, before the next try, the tab asks the
+//! server who is signed in, and goes to the log-in page if nobody is. The task ends when the
+//! page's state is disposed (the chat page left for another page of the app).
 
 use super::state::ChatState;
+use crate::api::{Viewer, get_viewer};
 use futures_channel::mpsc::{UnboundedReceiver, unbounded};
 use futures_util::future::{Either, select};
 use futures_util::{Sink, SinkExt, StreamExt};
@@ -25,6 +32,8 @@ const FOLLOW_UP_TICK_MS: u32 = 250;
 /// Sends and fills refused for going too fast (or by a failing server) are made again every
 /// this many ticks (2 s).
 const RESUME_PAUSED_EVERY: u32 = 8;
+/// The close code the server uses for a socket whose session ended.
+const CLOSE_POLICY: u16 = 1008;
 
 /// `ws://host/ws` or `wss://host/ws`, matching the page.
 fn socket_url() -> Option<String> {
@@ -35,6 +44,31 @@ fn socket_url() -> Option<String> {
         "ws"
     };
     Some(format!("{scheme}://{}/ws", location.host().ok()?))
+}
+
+/// `true` only when the server answers that nobody is signed in; a failure to ask (network,
+/// server down) is not taken for a log-out.
+async fn signed_out() -> bool {
+    matches!(get_viewer().await, Ok(Viewer { user: None, .. }))
+}
+
+/// The log-in page, coming back here afterwards: `/login?next=…`, as the server's gate
+/// redirects (plain `/login` for the home page).
+fn login_url() -> String {
+    let location = window().location();
+    let here = format!(
+        "{}{}",
+        location.pathname().unwrap_or_default(),
+        location.search().unwrap_or_default()
+    );
+    if here.is_empty() || here == "/" {
+        "/login".to_owned()
+    } else {
+        format!(
+            "/login?next={}",
+            String::from(js_sys::encode_uri_component(&here))
+        )
+    }
 }
 
 fn backoff_ms(attempt: u32) -> u32 {
@@ -76,6 +110,10 @@ pub async fn run(state: RwSignal<ChatState>, mut commands: UnboundedReceiver<Cli
                 None => return,
             }
         }
+        // Whether this socket got its greeting, and whether the server closed it for policy:
+        // either failing says the session may have ended.
+        let mut greeted = false;
+        let mut policy_close = false;
         if let Some(url) = socket_url()
             && let Ok(socket) = WebSocket::open(&url)
         {
@@ -90,7 +128,11 @@ pub async fn run(state: RwSignal<ChatState>, mut commands: UnboundedReceiver<Cli
                         tick = gloo_timers::future::TimeoutFuture::new(FOLLOW_UP_TICK_MS);
                         ticks = ticks.wrapping_add(1);
                         let resume = ticks.is_multiple_of(RESUME_PAUSED_EVERY);
-                        let due = state.with_untracked(|s| s.waiting() || (resume && s.paused()));
+                        let Some(due) =
+                            state.try_with_untracked(|s| s.waiting() || (resume && s.paused()))
+                        else {
+                            return;
+                        };
                         if !due {
                             continue;
                         }
@@ -119,6 +161,7 @@ pub async fn run(state: RwSignal<ChatState>, mut commands: UnboundedReceiver<Cli
                                         return;
                                     }
                                     failures = 0;
+                                    greeted = true;
                                 }
                                 let follow_ups = state
                                     .try_update(|state| {
@@ -134,6 +177,13 @@ pub async fn run(state: RwSignal<ChatState>, mut commands: UnboundedReceiver<Cli
                         }
                     }
                     Either::Left((Either::Left((Some(Ok(Message::Bytes(_))), _)), _)) => {}
+                    Either::Left((
+                        Either::Left((Some(Err(WebSocketError::ConnectionClose(close))), _)),
+                        _,
+                    )) => {
+                        policy_close = close.code == CLOSE_POLICY;
+                        break;
+                    }
                     Either::Left((Either::Left((Some(Err(_)) | None, _)), _)) => break,
                     Either::Right((Either::Left((Some(command), _)), _)) => {
                         if send_all(&mut sink, [command]).await.is_err() {
@@ -153,9 +203,17 @@ pub async fn run(state: RwSignal<ChatState>, mut commands: UnboundedReceiver<Cli
             }
             // Dropping both halves closes the socket.
         }
-        state.update(ChatState::disconnected);
+        if state.try_update(ChatState::disconnected).is_none() {
+            return;
+        }
         if offline {
             continue;
+        }
+        // A socket that dropped after its greeting (a server restart, a network blip) just
+        // retries; if the session is gone, that retry fails to open and is checked then.
+        if (!greeted || policy_close) && signed_out().await {
+            let _ = window().location().set_href(&login_url());
+            return;
         }
         let wait = gloo_timers::future::TimeoutFuture::new(backoff_ms(failures));
         failures = failures.saturating_add(1);

@@ -6,9 +6,11 @@
 //! is kept where it was while the page is prepended (the browser's own scroll anchoring is off,
 //! as not every browser has it).
 
-use super::state::{ChatState, Connection, Entry, Pending};
+use super::handle::Chat;
+use super::outbox::Pending;
+use super::state::{ChatState, Connection};
 use super::time::{clock, day_label, local};
-use super::view::Chat;
+use super::timeline::Entry;
 use chrono::NaiveDate;
 use leptos::html;
 use leptos::prelude::*;
@@ -65,7 +67,10 @@ fn edge_seqs(timeline: &[Entry]) -> (Option<i64>, Option<i64>) {
 }
 
 #[component]
-pub fn OpenRoom(chat: Chat, id: RoomId) -> impl IntoView {
+pub fn OpenRoom(id: RoomId) -> impl IntoView {
+    let Some(chat) = use_context::<Chat>() else {
+        return ().into_any();
+    };
     let state = chat.state;
     let title = move || {
         state.with(|s| {
@@ -87,6 +92,7 @@ pub fn OpenRoom(chat: Chat, id: RoomId) -> impl IntoView {
     let outbox = Memo::new(move |_| {
         state.with(|s| {
             s.outbox
+                .messages()
                 .iter()
                 .filter(|pending| pending.room_id == id)
                 .cloned()
@@ -110,12 +116,25 @@ pub fn OpenRoom(chat: Chat, id: RoomId) -> impl IntoView {
         unseen.set(false);
     };
 
+    // Redraws are handled once the browser has laid them out, in an animation frame; changes
+    // before that frame share it. The frame is cancelled when the room's view is disposed
+    // (another room opened): it must never touch this view's values once they are gone.
+    let frame = StoredValue::new(None::<AnimationFrameRequestHandle>);
+    on_cleanup(move || {
+        if let Some(frame) = frame.try_get_value().flatten() {
+            frame.cancel();
+        }
+    });
     Effect::new(move |_| {
-        let edges = timeline.with(|timeline| edge_seqs(timeline));
+        timeline.track();
         outbox.track();
         let Some(list) = list.get() else { return };
-        // After the browser has laid the change out.
-        request_animation_frame(move || {
+        if frame.get_value().is_some() {
+            return;
+        }
+        let requested = request_animation_frame_with_handle(move || {
+            frame.set_value(None);
+            let edges = timeline.with_untracked(|timeline| edge_seqs(timeline));
             let height = list.scroll_height();
             let (first_before, last_before) = drawn_edges.get_value();
             let prepended = first_before.is_some() && first_before != edges.0;
@@ -131,25 +150,30 @@ pub fn OpenRoom(chat: Chat, id: RoomId) -> impl IntoView {
             drawn_height.set_value(list.scroll_height());
             drawn_edges.set_value(edges);
         });
+        frame.set_value(requested.ok());
     });
 
+    // A scroll event can be dispatched to the list after it left the page (another room
+    // opened), when this view's values are gone: then it does nothing.
     let on_scroll = move |_| {
-        let Some(list) = list.get_untracked() else {
+        let Some(list) = list.try_get_untracked().flatten() else {
             return;
         };
         let at_bottom =
             list.scroll_height() - list.scroll_top() - list.client_height() < PINNED_SLACK;
-        pinned.set_value(at_bottom);
-        drawn_height.set_value(list.scroll_height());
+        if pinned.try_set_value(at_bottom).is_some() {
+            return;
+        }
+        drawn_height.try_set_value(list.scroll_height());
         if at_bottom {
-            unseen.set(false);
+            unseen.try_set(false);
         }
         // Checked without updating: every scroll event near the top must not redraw the room.
-        let can_load = state.with_untracked(|s| {
+        let can_load = state.try_with_untracked(|s| {
             s.joined
                 .get(&id)
                 .is_some_and(|room| !room.beginning && !room.loading_older())
-        });
+        }) == Some(true);
         if can_load && list.scroll_top() < LOAD_OLDER_WITHIN {
             chat.act(|s| s.load_older(id));
         }
@@ -226,7 +250,7 @@ pub fn OpenRoom(chat: Chat, id: RoomId) -> impl IntoView {
                                 .into_any()
                         }
                         Row::Line(Entry::Message(message)) => {
-                            view! { <MessageLine chat message editing /> }.into_any()
+                            view! { <MessageLine message editing /> }.into_any()
                         }
                         Row::Line(Entry::Notice { text, .. }) => {
                             view! { <li class="notice-line" data-testid="member-notice">{text}</li> }
@@ -235,7 +259,7 @@ pub fn OpenRoom(chat: Chat, id: RoomId) -> impl IntoView {
                     }}
                 </For>
                 <For each=move || outbox.get() key=|p| (p.nonce.clone(), p.failed.clone()) let:pending>
-                    <PendingLine chat pending />
+                    <PendingLine pending />
                 </For>
             </ol>
             <Show when=move || unseen.get()>
@@ -258,15 +282,15 @@ pub fn OpenRoom(chat: Chat, id: RoomId) -> impl IntoView {
             <button type="submit">"Send"</button>
         </form>
     }
+    .into_any()
 }
 
 /// One posted message, with its author's (and admins') actions, or the form editing it.
 #[component]
-fn MessageLine(
-    chat: Chat,
-    message: ChatMessage,
-    editing: RwSignal<Option<MessageId>>,
-) -> impl IntoView {
+fn MessageLine(message: ChatMessage, editing: RwSignal<Option<MessageId>>) -> impl IntoView {
+    let Some(chat) = use_context::<Chat>() else {
+        return ().into_any();
+    };
     let state = chat.state;
     let id = message.id;
     let (own, may_delete) = state.with_untracked(|s| {
@@ -363,11 +387,15 @@ fn MessageLine(
             {content}
         </li>
     }
+    .into_any()
 }
 
 /// A message in the outbox: on its way, or refused with the reason and a retry.
 #[component]
-fn PendingLine(chat: Chat, pending: Pending) -> impl IntoView {
+fn PendingLine(pending: Pending) -> impl IntoView {
+    let Some(chat) = use_context::<Chat>() else {
+        return ().into_any();
+    };
     let state = chat.state;
     let online = move || state.with(|s| s.connection == Connection::Online);
     let nonce = pending.nonce.clone();
@@ -403,6 +431,7 @@ fn PendingLine(chat: Chat, pending: Pending) -> impl IntoView {
             <p class="body">{pending.body.clone()}</p>
         </li>
     }
+    .into_any()
 }
 
 /// The browser's confirmation dialog; the server render never asks.

@@ -6,7 +6,7 @@
 //! saved messages name their author, so another account signed in later in the same tab does
 //! not send them either.
 
-use super::state::Pending;
+use super::outbox::Pending;
 use protocol::UserId;
 use serde::{Deserialize, Serialize};
 

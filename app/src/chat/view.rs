@@ -1,41 +1,11 @@
 //! The chat page: the room list on the left, the open room on the right.
 
+use super::handle::Chat;
 use super::open_room::OpenRoom;
 use super::state::{ChatState, Connection};
-use crate::api::get_viewer;
-use chrono::NaiveDate;
-use futures_channel::mpsc::UnboundedSender;
+use crate::viewer::ViewerResource;
 use leptos::prelude::*;
-use protocol::{ClientCommand, RoomInfo};
-
-/// The chat state and the way to the socket, shared by the page's components.
-#[derive(Clone, Copy)]
-pub(super) struct Chat {
-    pub state: RwSignal<ChatState>,
-    /// The viewer's date, kept current so day headings turn over at midnight.
-    pub today: RwSignal<NaiveDate>,
-    socket: StoredValue<Option<UnboundedSender<ClientCommand>>>,
-}
-
-impl Chat {
-    /// Runs a state action and sends the commands it produces.
-    pub fn act<C>(&self, action: impl FnOnce(&mut ChatState) -> C)
-    where
-        C: IntoIterator<Item = ClientCommand>,
-    {
-        let Some(commands) = self.state.try_update(action) else {
-            return;
-        };
-        self.socket.with_value(|socket| {
-            if let Some(socket) = socket {
-                for command in commands {
-                    // Queued until the socket is up; the connection task sends it then.
-                    let _ = socket.unbounded_send(command);
-                }
-            }
-        });
-    }
-}
+use protocol::RoomInfo;
 
 /// A string no other page load will make: the prefix of this page's message nonces.
 fn page_nonce() -> String {
@@ -69,15 +39,11 @@ pub fn ChatPage() -> impl IntoView {
         leptos::task::spawn_local(super::connection::run(state, receiver));
         leptos::task::spawn_local(super::time::follow_today(today));
     }
-    let chat = Chat {
-        state,
-        today,
-        socket,
-    };
+    Chat::provide(state, today, socket);
     view! {
         <div class="chat">
-            <RoomList chat />
-            <RoomPane chat />
+            <RoomList />
+            <RoomPane />
         </div>
     }
 }
@@ -101,7 +67,10 @@ fn ConnectionPill(state: RwSignal<ChatState>) -> impl IntoView {
 }
 
 #[component]
-fn RoomList(chat: Chat) -> impl IntoView {
+fn RoomList() -> impl IntoView {
+    let Some(chat) = use_context::<Chat>() else {
+        return ().into_any();
+    };
     let state = chat.state;
     let rooms = Memo::new(move |_| state.with(|s| s.rooms.clone()));
     let empty = move || {
@@ -145,16 +114,20 @@ fn RoomList(chat: Chat) -> impl IntoView {
                         key=|room| (room.id, room.title.clone(), room.staff_only)
                         let:room
                     >
-                        <RoomItem chat room />
+                        <RoomItem room />
                     </For>
                 </ul>
             </Show>
         </aside>
     }
+    .into_any()
 }
 
 #[component]
-fn RoomItem(chat: Chat, room: RoomInfo) -> impl IntoView {
+fn RoomItem(room: RoomInfo) -> impl IntoView {
+    let Some(chat) = use_context::<Chat>() else {
+        return ().into_any();
+    };
     let state = chat.state;
     let id = room.id;
     let joined = move || state.with(|s| s.joined.contains_key(&id));
@@ -183,10 +156,14 @@ fn RoomItem(chat: Chat, room: RoomInfo) -> impl IntoView {
             </button>
         </li>
     }
+    .into_any()
 }
 
 #[component]
-fn RoomPane(chat: Chat) -> impl IntoView {
+fn RoomPane() -> impl IntoView {
+    let Some(chat) = use_context::<Chat>() else {
+        return ().into_any();
+    };
     let state = chat.state;
     let active = Memo::new(move |_| state.with(|s| s.active));
     let alert = Memo::new(move |_| state.with(|s| s.alert.clone()));
@@ -217,17 +194,20 @@ fn RoomPane(chat: Chat) -> impl IntoView {
                     })
             }}
             {move || match active.get() {
-                Some(id) => view! { <OpenRoom chat id /> }.into_any(),
+                Some(id) => view! { <OpenRoom id /> }.into_any(),
                 None => view! { <Welcome /> }.into_any(),
             }}
         </section>
     }
+    .into_any()
 }
 
 /// What the room pane shows with no room open.
 #[component]
 fn Welcome() -> impl IntoView {
-    let viewer = Resource::new(|| (), |_| get_viewer());
+    let Some(ViewerResource(viewer)) = use_context::<ViewerResource>() else {
+        return ().into_any();
+    };
     view! {
         <div class="placeholder">
             <Suspense>
@@ -244,4 +224,5 @@ fn Welcome() -> impl IntoView {
             <p class="aside">"Pick a room on the left to join it. Your rooms stay joined across tabs and devices."</p>
         </div>
     }
+    .into_any()
 }

@@ -1,11 +1,11 @@
 //! The bar across the top of every signed-in page: brand, who is signed in, admin link, log-out.
 
-use crate::api::get_viewer;
+use crate::viewer::ViewerResource;
 use leptos::prelude::*;
 
 #[component]
 pub fn TopBar() -> impl IntoView {
-    let viewer = Resource::new(|| (), |_| get_viewer());
+    let viewer = use_context::<ViewerResource>();
     view! {
         <header class="top-bar">
             <a class="brand" href="/">
@@ -13,7 +13,10 @@ pub fn TopBar() -> impl IntoView {
             </a>
             <Suspense>
                 {move || Suspend::new(async move {
-                    let user = viewer.await.ok().and_then(|viewer| viewer.user);
+                    let user = match viewer {
+                        Some(ViewerResource(viewer)) => viewer.await.ok().and_then(|v| v.user),
+                        None => None,
+                    };
                     user.map(|user| {
                         view! {
                             <nav class="top-nav">

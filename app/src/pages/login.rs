@@ -1,5 +1,5 @@
-use crate::api::get_viewer;
 use crate::components::notice::Notices;
+use crate::viewer::ViewerResource;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -8,7 +8,7 @@ use leptos_router::hooks::use_query_map;
 pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
     let next = move || query.read().get("next").unwrap_or_else(|| "/".into());
-    let viewer = Resource::new(|| (), |_| get_viewer());
+    let viewer = use_context::<ViewerResource>();
     view! {
         <main class="centered">
             <form class="card auth-card" method="post" action="/auth/login" data-testid="login-form">
@@ -31,6 +31,7 @@ pub fn LoginPage() -> impl IntoView {
                 <button type="submit">"Sign in"</button>
                 <Suspense>
                     {move || Suspend::new(async move {
+                        let ViewerResource(viewer) = viewer?;
                         viewer
                             .await
                             .ok()

@@ -1,17 +1,22 @@
-use crate::api::get_viewer;
 use crate::components::new_account_fields::NewAccountFields;
 use crate::components::notice::Notices;
+use crate::viewer::ViewerResource;
 use leptos::prelude::*;
 
 /// Self-service account creation, offered only when the server runs with open sign-up.
 #[component]
 pub fn SignupPage() -> impl IntoView {
-    let viewer = Resource::new(|| (), |_| get_viewer());
+    let viewer = use_context::<ViewerResource>();
     view! {
         <main class="centered">
             <Suspense fallback=|| view! { <p class="loading">"Loading…"</p> }>
                 {move || Suspend::new(async move {
-                    let open = viewer.await.map(|viewer| viewer.open_signup).unwrap_or(false);
+                    let open = match viewer {
+                        Some(ViewerResource(viewer)) => {
+                            viewer.await.is_ok_and(|viewer| viewer.open_signup)
+                        }
+                        None => false,
+                    };
                     if open {
                         view! {
                             <form class="card auth-card" method="post" action="/auth/signup">

@@ -1,0 +1,273 @@
+//! Keeping each room's timeline complete: the page of older messages asked for when the reader
+//! scrolls back, and the holes in the seqs held — after a (re)join, or a live message that
+//! overtook another — filled with `missed` requests. Also the page's request ids, which every
+//! command carries so that answers and refusals find what they answer.
+
+use protocol::{ClientCommand, RequestId, RoomId};
+
+/// How long (ms) a hole opened by a live message waits for the missing message before it is
+/// read from the database: with several nodes, a room's seq 10 and 11 may be published by
+/// different nodes and arrive in either order.
+pub const HOLE_GRACE_MS: f64 = 300.0;
+
+/// Gives each command of the page its own request id.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RequestIds {
+    last: u64,
+}
+
+impl RequestIds {
+    /// A request id no command of this page has carried yet.
+    pub fn issue(&mut self) -> RequestId {
+        self.last += 1;
+        RequestId(self.last)
+    }
+}
+
+/// What a refused request of a room was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// The page of older messages: the reader is told, and may scroll for it again.
+    OlderPage,
+    /// A hole's fill: tried again later (see [`RoomSync::resume`]).
+    HoleFill,
+}
+
+/// One room's requests on their way and its hole.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RoomSync {
+    /// The request for the page of older messages on its way, if any.
+    older_request: Option<RequestId>,
+    /// The `missed` request filling a hole, if one is on its way.
+    fill_request: Option<RequestId>,
+    /// A fill failed: no more tries until something new arrives or [`RoomSync::resume`], so a
+    /// refusing server is not asked in a loop.
+    fill_paused: bool,
+    /// When the current hole was first seen (see [`HOLE_GRACE_MS`]).
+    hole_seen_at: Option<f64>,
+    /// Fill the next hole without waiting: it comes from a (re)join or a partial page, not
+    /// from a message that overtook another.
+    fill_at_once: bool,
+}
+
+impl RoomSync {
+    /// A page of older messages has been asked for and not yet arrived.
+    pub fn loading_older(&self) -> bool {
+        self.older_request.is_some()
+    }
+
+    /// The `history` request for the page before `before_seq`, unless one is on its way.
+    pub fn ask_older(
+        &mut self,
+        room_id: RoomId,
+        before_seq: i64,
+        ids: &mut RequestIds,
+    ) -> Option<ClientCommand> {
+        if self.loading_older() {
+            return None;
+        }
+        let request_id = ids.issue();
+        self.older_request = Some(request_id);
+        Some(ClientCommand::History {
+            request_id,
+            room_id,
+            before_seq,
+        })
+    }
+
+    /// The page of older messages arrived.
+    pub fn older_arrived(&mut self) {
+        self.older_request = None;
+    }
+
+    /// The `missed` request for the room's first hole (`gap`: the seq before it and the seq
+    /// after it), unless one is on its way, fills are paused, or the hole is still waiting out
+    /// its grace period (`now`: milliseconds on any steady clock).
+    pub fn hole_fill(
+        &mut self,
+        room_id: RoomId,
+        gap: impl FnOnce() -> Option<(i64, i64)>,
+        now: f64,
+        ids: &mut RequestIds,
+    ) -> Option<ClientCommand> {
+        if self.fill_request.is_some() || self.fill_paused {
+            return None;
+        }
+        let Some((after_seq, before_seq)) = gap() else {
+            self.hole_seen_at = None;
+            self.fill_at_once = false;
+            return None;
+        };
+        let seen_at = *self.hole_seen_at.get_or_insert(now);
+        if !self.fill_at_once && now - seen_at < HOLE_GRACE_MS {
+            return None;
+        }
+        let request_id = ids.issue();
+        self.fill_request = Some(request_id);
+        self.hole_seen_at = None;
+        self.fill_at_once = false;
+        Some(ClientCommand::Missed {
+            request_id,
+            room_id,
+            after_seq,
+            before_seq: Some(before_seq),
+        })
+    }
+
+    /// The room was (re)joined: a hole its latest messages leave is filled at once.
+    pub fn rejoined(&mut self) {
+        self.fill_paused = false;
+        self.fill_at_once = true;
+    }
+
+    /// A fill's page arrived. An empty one (nothing where a hole was) pauses fills, so the
+    /// hole is never asked for again in a loop; a partial one leaves more to fill at once.
+    pub fn filled(&mut self, empty: bool) {
+        self.fill_paused = empty;
+        self.fill_request = None;
+        self.fill_at_once = true;
+    }
+
+    /// A live message arrived: something new, worth asking about a hole again.
+    pub fn live_message(&mut self) {
+        self.fill_paused = false;
+    }
+
+    /// A hole waits out its grace period: the follow-ups must be asked again soon.
+    pub fn waiting(&self) -> bool {
+        self.hole_seen_at.is_some() && self.fill_request.is_none()
+    }
+
+    /// Fills wait for [`RoomSync::resume`].
+    pub fn paused(&self) -> bool {
+        self.fill_paused
+    }
+
+    /// Lets fills go on after a refusal.
+    pub fn resume(&mut self) {
+        self.fill_paused = false;
+    }
+
+    /// The socket is gone: whatever was on its way is asked again on the next one.
+    pub fn disconnected(&mut self) {
+        self.older_request = None;
+        self.fill_request = None;
+        self.fill_paused = false;
+        self.hole_seen_at = None;
+    }
+
+    /// The server refused `request_id`: which of this room's requests it was, if any.
+    pub fn refused(&mut self, request_id: RequestId) -> Option<Refused> {
+        if self.older_request == Some(request_id) {
+            self.older_request = None;
+            return Some(Refused::OlderPage);
+        }
+        if self.fill_request == Some(request_id) {
+            self.fill_request = None;
+            self.fill_paused = true;
+            return Some(Refused::HoleFill);
+        }
+        None
+    }
+}
+
+// Driven through the reducer, the one entry point, as the page drives it.
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chat::fixtures::*;
+    use crate::chat::state::{ChatState, Connection};
+    use protocol::{ChatMessage, ServerEvent};
+
+    #[test]
+    fn older_pages_are_asked_once_and_prepended_until_the_beginning() {
+        let mut state = ChatState::default();
+        state.apply(hello(vec![room(1, "a")]));
+        let page: Vec<ChatMessage> = (51..=100)
+            .map(|seq| message(1, seq, &format!("m{seq}")))
+            .collect();
+        state.apply(joined(1, "a", page));
+        assert!(!state.joined[&RoomId(1)].beginning);
+        let ask = state.load_older(RoomId(1));
+        assert!(matches!(
+            ask,
+            Some(ClientCommand::History { before_seq: 51, .. })
+        ));
+        assert_eq!(state.load_older(RoomId(1)), None, "one request in flight");
+        state.apply(ServerEvent::History {
+            request_id: RequestId(1),
+            room_id: RoomId(1),
+            messages: (1..=50)
+                .map(|seq| message(1, seq, &format!("m{seq}")))
+                .collect(),
+            complete: true,
+        });
+        let all = bodies(&state, 1);
+        assert_eq!(all.len(), 100);
+        assert_eq!((all[0].as_str(), all[99].as_str()), ("m1", "m100"));
+        assert!(state.joined[&RoomId(1)].beginning);
+        assert_eq!(
+            state.load_older(RoomId(1)),
+            None,
+            "nothing before the beginning"
+        );
+    }
+
+    #[test]
+    fn a_reconnect_keeps_what_is_held_and_fills_the_hole() {
+        let mut state = ChatState::default();
+        state.apply(hello(vec![room(1, "a")]));
+        state.apply(joined(1, "a", messages(1, 1..=20)));
+        assert_eq!(state.follow_ups(0.0), vec![], "no hole, nothing to ask");
+        state.disconnected();
+        assert_eq!(state.connection, Connection::Reconnecting);
+        // 500 messages went by; the reconnect brings the latest 50 with the room.
+        state.apply(hello(vec![room(1, "a")]));
+        state.apply(joined(1, "a", messages(1, 471..=520)));
+        assert_eq!(state.joined[&RoomId(1)].first_gap(), Some((20, 471)));
+        let requests = fill_holes(&mut state, &messages(1, 1..=520));
+        assert_eq!(requests, 9, "450 missing messages, 50 a page");
+        let want: Vec<String> = (1..=520).map(|seq| format!("m{seq}")).collect();
+        assert_eq!(bodies(&state, 1), want);
+    }
+
+    #[test]
+    fn a_message_ahead_of_a_missing_one_asks_for_the_hole_once() {
+        let mut state = ChatState::default();
+        state.apply(hello(vec![room(1, "a")]));
+        state.apply(joined(1, "a", messages(1, 1..=3)));
+        assert_eq!(state.follow_ups(0.0), vec![], "no hole yet");
+        state.apply(ServerEvent::Message {
+            message: message(1, 6, "m6"),
+        });
+        assert_eq!(
+            state.follow_ups(0.0),
+            vec![],
+            "the missing message may still come by itself"
+        );
+        assert!(state.waiting());
+        assert_eq!(state.follow_ups(HOLE_GRACE_MS - 1.0), vec![]);
+        let asks = state.follow_ups(HOLE_GRACE_MS);
+        assert!(matches!(
+            asks.as_slice(),
+            [ClientCommand::Missed {
+                after_seq: 3,
+                before_seq: Some(6),
+                ..
+            }]
+        ));
+        assert_eq!(state.follow_ups(1e6), vec![], "one request in flight");
+        // The live messages arrive meanwhile; the answer overlaps them; nothing doubles.
+        state.apply(ServerEvent::Message {
+            message: message(1, 4, "m4"),
+        });
+        state.apply(ServerEvent::Missed {
+            request_id: asks[0].request_id(),
+            room_id: RoomId(1),
+            messages: messages(1, 4..=5),
+        });
+        assert_eq!(bodies(&state, 1), ["m1", "m2", "m3", "m4", "m5", "m6"]);
+        assert_eq!(state.follow_ups(2e6), vec![]);
+        assert!(!state.waiting());
+    }
+}

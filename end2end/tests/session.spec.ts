@@ -1,0 +1,27 @@
+// A tab whose session ended elsewhere does not say "Reconnecting…" for ever: the server closes
+// its socket (1008), and since a browser cannot see why a socket was refused, the page asks who
+// is signed in and goes to the log-in page. Self-contained: makes its own user. Runs after
+// accounts.spec.ts (the admin).
+import { test, expect } from "@playwright/test";
+import { ADMIN, AdminUsersPage, ChatPage, signedIn } from "./pages";
+
+test("a tab signed out from another tab goes to the log-in page", async ({ browser }) => {
+  const user = { name: `leaver-${Date.now().toString(36)}`, password: "leaver-password-1" };
+  const adminPage = await signedIn(browser, ADMIN);
+  const users = new AdminUsersPage(adminPage);
+  await users.goto();
+  await users.createUser(user.name, user.password);
+
+  const chatTab = await signedIn(browser, user);
+  const chat = new ChatPage(chatTab);
+  await chat.goto();
+  const otherTab = await chatTab.context().newPage();
+  await otherTab.goto("/");
+  await otherTab.getByRole("button", { name: "Log out" }).click();
+  await expect(otherTab).toHaveURL(/\/login$/);
+
+  // The server closes the sockets of the ended session at once (1008); the tab asks who is
+  // signed in, finds nobody, and goes to the log-in page — no "Reconnecting…" for ever.
+  await expect(chatTab).toHaveURL(/\/login$/);
+  await expect(chatTab.getByTestId("login-form")).toBeVisible();
+});
