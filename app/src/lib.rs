@@ -43,6 +43,8 @@ use leptos_router::{
 
 /// The HTML document around the app; the server renders it for every page.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    send_content_security_policy(&options);
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -59,6 +61,33 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <App />
             </body>
         </html>
+    }
+}
+
+/// Sends this page's Content-Security-Policy: only this site's files, the inline scripts that
+/// carry this response's nonce (Leptos puts it on its hydration and resource scripts), and
+/// WebAssembly compilation; nothing may frame the page. Set here because only the rendering
+/// knows the nonce; the server adds the other security headers to every response.
+#[cfg(feature = "ssr")]
+fn send_content_security_policy(options: &LeptosOptions) {
+    use axum::http::{HeaderValue, header};
+    let (Some(nonce), Some(response)) = (
+        leptos::nonce::use_nonce(),
+        use_context::<leptos_axum::ResponseOptions>(),
+    ) else {
+        return;
+    };
+    // `cargo leptos watch` injects a script that reloads the page through its own socket.
+    let reload = std::env::var("LEPTOS_WATCH")
+        .map(|_| format!(" ws://{}:{}", options.site_addr.ip(), options.reload_port))
+        .unwrap_or_default();
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self'{reload}; \
+         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    );
+    if let Ok(value) = HeaderValue::from_str(&policy) {
+        response.insert_header(header::CONTENT_SECURITY_POLICY, value);
     }
 }
 

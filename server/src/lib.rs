@@ -16,6 +16,7 @@
 //! - [`fanout`]: delivery — envelopes, this node's hub of sockets, and the broker that carries
 //!   envelopes to every node's hub (in process, or over Redis pub/sub with `REDIS_URL`).
 //! - [`pause`]: hold points that let tests interleave the two sides of a race.
+//! - [`security_headers`]: headers every response carries (framing, sniffing, referrer, CSP).
 //! - [`backend`]: what the pages' server functions read, provided to Leptos as context.
 //! - [`health`]: `/healthz` and `/readyz`.
 //! - [`cli`]: `whisper create-user`.
@@ -46,6 +47,7 @@ pub mod error;
 pub mod fanout;
 pub mod health;
 pub mod pause;
+pub mod security_headers;
 pub mod state;
 pub mod ws;
 
@@ -157,6 +159,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             auth::origin::reject_cross_site,
         ))
+        .layer(axum::middleware::from_fn(security_headers::add))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

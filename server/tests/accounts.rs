@@ -489,3 +489,44 @@ async fn health_probes(db: String) {
     assert_eq!(visitor.page("/healthz").await, "ok");
     assert_eq!(visitor.page("/readyz").await, "ready");
 }
+
+/// Pages carry a Content-Security-Policy that lets only their own nonce-tagged inline scripts
+/// run and forbids framing; every response carries the other security headers, and responses
+/// that are not pages a policy that lets nothing run.
+#[tokio::test]
+async fn security_headers_on_pages_and_everything_else() {
+    let database = common::fresh_database(common::Backend::Sqlite)
+        .await
+        .unwrap();
+    let server = TestServer::start(database.url.clone()).await;
+    server.setup_admin("root", "s3cret-pass").await;
+    let mut visitor = server.client();
+
+    let page = visitor.get("/login").await;
+    let headers = page.headers().clone();
+    let policy = headers["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let body = page.text().await.unwrap();
+    let nonce = policy
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("a nonce in the policy");
+    assert!(
+        body.contains(&format!("nonce=\"{nonce}\"")),
+        "the page's scripts carry the policy's nonce"
+    );
+    assert!(policy.contains("frame-ancestors 'none'"));
+    assert!(!policy.contains("unsafe-inline"));
+
+    for response in [headers, visitor.get("/healthz").await.headers().clone()] {
+        assert_eq!(response["x-frame-options"], "DENY");
+        assert_eq!(response["x-content-type-options"], "nosniff");
+        assert_eq!(response["referrer-policy"], "same-origin");
+    }
+    let probe = visitor.get("/healthz").await;
+    let locked = probe.headers()["content-security-policy"].to_str().unwrap();
+    assert!(locked.starts_with("default-src 'none'"), "{locked}");
+}
