@@ -101,6 +101,14 @@ pub struct Config {
     #[arg(long, env = "WHISPER_HEARTBEAT_SECONDS", default_value_t = 30.0)]
     pub heartbeat_seconds: f64,
 
+    /// Seconds a client may take to send a request's headers; slower connections are closed.
+    #[arg(long, env = "WHISPER_HEADER_TIMEOUT_SECONDS", default_value_t = 10.0)]
+    pub header_timeout_seconds: f64,
+
+    /// Seconds a request may take, body included; slower requests get 408.
+    #[arg(long, env = "WHISPER_BODY_TIMEOUT_SECONDS", default_value_t = 30.0)]
+    pub body_timeout_seconds: f64,
+
     /// How long a session lasts after log-in, in days.
     #[arg(long, env = "WHISPER_SESSION_DAYS", default_value_t = 30)]
     pub session_days: u32,
@@ -121,6 +129,16 @@ impl Config {
     /// The WebSocket ping interval (at least 100 ms).
     pub fn heartbeat(&self) -> std::time::Duration {
         std::time::Duration::from_secs_f64(self.heartbeat_seconds.max(0.1))
+    }
+
+    /// How long a client may take over a request's headers (at least 100 ms).
+    pub fn header_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(self.header_timeout_seconds.max(0.1))
+    }
+
+    /// How long a client may take over a request's body (at least 100 ms).
+    pub fn body_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(self.body_timeout_seconds.max(0.1))
     }
 
     /// Defaults for everything, with the given database: what tests start from.

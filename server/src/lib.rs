@@ -16,6 +16,7 @@
 //! - [`fanout`]: delivery — envelopes, this node's hub of sockets, and the broker that carries
 //!   envelopes to every node's hub (in process, or over Redis pub/sub with `REDIS_URL`).
 //! - [`pause`]: hold points that let tests interleave the two sides of a race.
+//! - [`serve`]: the HTTP server loop, with header and body timeouts.
 //! - [`security_headers`]: headers every response carries (framing, sniffing, referrer, CSP).
 //! - [`backend`]: what the pages' server functions read, provided to Leptos as context.
 //! - [`health`]: `/healthz` and `/readyz`.
@@ -48,6 +49,7 @@ pub mod fanout;
 pub mod health;
 pub mod pause;
 pub mod security_headers;
+pub mod serve;
 pub mod state;
 pub mod ws;
 
@@ -63,16 +65,17 @@ use crate::state::{AppState, SetupState};
 use app::backend::SharedBackend;
 use app::{App, shell};
 use axum::Router;
+use axum::http::StatusCode;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
 use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 /// Opens the database (applying migrations) and builds the shared state.
@@ -159,6 +162,12 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             auth::origin::reject_cross_site,
         ))
+        // A whole-request deadline, not a per-read one: a body trickled a byte at a time would
+        // never trip a timeout between reads. Upgraded sockets are not requests past the 101.
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            state.config.body_timeout(),
+        ))
         .layer(axum::middleware::from_fn(security_headers::add))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
@@ -172,10 +181,8 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     spawn_housekeeping(&state);
     chat::membership::spawn_resettler(state.clone());
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    let header_timeout = state.config.header_timeout();
+    serve::serve(listener, router(state), header_timeout, shutdown).await;
     Ok(())
 }
 

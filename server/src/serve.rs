@@ -1,0 +1,80 @@
+//! The HTTP server loop: axum's router over hyper, with the limits `axum::serve` does not set.
+//!
+//! A peer gets `WHISPER_HEADER_TIMEOUT_SECONDS` to send a request's headers, and
+//! `WHISPER_BODY_TIMEOUT_SECONDS` for the whole request (`lib::router`), so slowly trickled
+//! headers or bodies (slowloris) cannot hold connections open. Each request carries its peer address as [`ConnectInfo`], as with
+//! `into_make_service_with_connect_info`. On shutdown the listener stops, connections finish
+//! the request in hand, and the loop waits at most [`DRAIN`] for them.
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::extract::Request;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use std::future::Future;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tower::ServiceExt;
+
+/// Longest shutdown waits for open requests to finish.
+const DRAIN: Duration = Duration::from_secs(10);
+
+/// Serves `app` on `listener` until `shutdown` resolves; a peer has `header_timeout` to send
+/// each request's headers.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    header_timeout: Duration,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    let (stop, stopping) = watch::channel(());
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (tcp, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(err) => {
+                    // Out of file descriptors, say: wait a moment rather than spin.
+                    tracing::warn!(%err, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let app = app.clone();
+        let service = tower::service_fn(move |mut request: Request<Incoming>| {
+            request.extensions_mut().insert(ConnectInfo(peer));
+            app.clone().oneshot(request.map(Body::new))
+        });
+        let mut stopping = stopping.clone();
+        tokio::spawn(async move {
+            let mut http = hyper::server::conn::http1::Builder::new();
+            http.timer(TokioTimer::new())
+                .header_read_timeout(header_timeout);
+            let connection = http
+                .serve_connection(TokioIo::new(tcp), TowerToHyperService::new(service))
+                .with_upgrades();
+            let mut connection = std::pin::pin!(connection);
+            tokio::select! {
+                result = connection.as_mut() => {
+                    if let Err(err) = result {
+                        tracing::debug!(%err, %peer, "connection ended with an error");
+                    }
+                }
+                _ = stopping.changed() => {
+                    connection.as_mut().graceful_shutdown();
+                    let _ = connection.await;
+                }
+            }
+            // `stopping` dropped here: shutdown counts this connection done.
+        });
+    }
+    drop(stopping);
+    let _ = stop.send(());
+    // Every connection task holds a receiver; all gone means all finished.
+    let _ = tokio::time::timeout(DRAIN, stop.closed()).await;
+}
