@@ -14,6 +14,8 @@ use tokio::sync::oneshot;
 /// The places a test can hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Point {
+    /// A socket's upgrade was accepted (its session was live), and it is not registered yet.
+    SocketAccepted,
     /// A socket opening has read its user's rooms from the database, and not yet given them
     /// to the hub.
     SocketRead,

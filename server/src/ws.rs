@@ -81,13 +81,18 @@ async fn serve(socket: WebSocket, state: AppState, user: UserSummary, session: S
         Ok(opened) => opened,
         Err(reason) => return close_with(&mut sink, reason).await,
     };
-    for event in &greeting {
-        if sink.feed(Message::Text(serialize(event))).await.is_err() {
-            connection::close(&state, user.id, registration.id);
-            return;
+    let ping_every = state.config.heartbeat();
+    let dead_after = ping_every.mul_f32(2.5);
+    // A peer that does not read its greeting is a stalled reader like any other (see
+    // `write_loop`): it must not hold this task, and its registration, forever.
+    let greeted = tokio::time::timeout(dead_after, async {
+        for event in &greeting {
+            sink.feed(Message::Text(serialize(event))).await?;
         }
-    }
-    if sink.flush().await.is_err() {
+        sink.flush().await
+    })
+    .await;
+    if !matches!(greeted, Ok(Ok(()))) {
         connection::close(&state, user.id, registration.id);
         return;
     }
@@ -102,8 +107,9 @@ async fn serve(socket: WebSocket, state: AppState, user: UserSummary, session: S
         outbound,
         close,
     } = registration;
-    let ping_every = state.config.heartbeat();
-    let dead_after = ping_every.mul_f32(2.5);
+    // The reader watches the close signal too: once the hub closes this socket (its session
+    // ended, it fell behind), no further command of it runs, even while the writer is stuck.
+    let mut closing = close.clone();
     let mut writer = tokio::spawn(write_loop(sink, outbound, close, dead_after));
     // Pings every `heartbeat`; a socket silent (no frame, not even a pong) for two and a half
     // heartbeats is dead and gets dropped, freeing its memory and its user's presence; so is
@@ -130,6 +136,9 @@ async fn serve(socket: WebSocket, state: AppState, user: UserSummary, session: S
                     let _ = queue.send(Outbound::Signal(Signal::Close(CloseReason::TooBig))).await;
                     break;
                 }
+                if closing.borrow().is_some() {
+                    break;
+                }
                 let reply = match frame {
                     Message::Text(text) => match parse::command(&text) {
                         Ok(command) => Box::pin(commands::handle(&state, &user, command)).await,
@@ -148,6 +157,11 @@ async fn serve(socket: WebSocket, state: AppState, user: UserSummary, session: S
             _ = &mut writer => {
                 writer_done = true;
                 break;
+            }
+            changed = closing.changed() => {
+                if changed.is_err() || closing.borrow().is_some() {
+                    break;
+                }
             }
             _ = heartbeat.tick() => {
                 if last_heard.elapsed() > dead_after {

@@ -8,12 +8,31 @@ mod common;
 use common::{Tab, location, server_with_users};
 use sea_orm::ConnectionTrait;
 use whisper::config::Config;
+use whisper::pause::Point;
 
 on_both_databases!(
+    a_socket_opening_as_its_session_ends_does_not_open,
     log_out_closes_that_sessions_sockets_only,
     log_out_everywhere_closes_every_socket,
     an_expired_session_loses_its_sockets,
 );
+
+/// The upgrade found the session live; before the socket registered (and so before it could
+/// hear that the session ended), the user logged out. The socket must not open on a session
+/// that no longer exists.
+async fn a_socket_opening_as_its_session_ends_does_not_open(url: String) {
+    let (server, _admin, mut users) =
+        server_with_users(Config::for_database(url), &["alice"]).await;
+    let mut alice = users.remove(0);
+    let cookie = alice.cookie.clone().unwrap();
+    let mut held = server.state.pauses.arm(Point::SocketAccepted);
+    let mut tab = Tab::connect(&server, Some(&cookie), None).await.unwrap();
+    held.reached().await;
+    let response = alice.post_form("/auth/logout", &[]).await;
+    assert_eq!(location(&response), "/login");
+    held.release();
+    assert_eq!(tab.closed().await, 1008, "closed, never greeted");
+}
 
 async fn log_out_closes_that_sessions_sockets_only(url: String) {
     let (server, _admin, mut users) =

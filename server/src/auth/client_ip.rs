@@ -38,22 +38,29 @@ impl FromRequestParts<AppState> for ClientIp {
 /// list is read from the right: past the trusted proxies, the first address is the client's.
 /// Anything left of it was written by the client and proves nothing. A header that cannot be
 /// read, or one naming only trusted proxies, leaves the peer.
+///
+/// Addresses are compared in canonical form (an IPv4 peer seen on an IPv6 socket as
+/// `::ffff:a.b.c.d` is `a.b.c.d`).
 pub fn client_ip(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
-    if !trusted.contains(&peer) {
+    let peer = peer.to_canonical();
+    let is_trusted = |address: &IpAddr| trusted.iter().any(|t| t.to_canonical() == *address);
+    if !is_trusted(&peer) {
         return peer;
     }
-    let mut hops: Vec<&str> = Vec::new();
+    let mut hops: Vec<&[u8]> = Vec::new();
     for value in headers.get_all("x-forwarded-for") {
-        let Ok(value) = value.to_str() else {
-            return peer;
-        };
-        hops.extend(value.split(',').map(str::trim));
+        hops.extend(value.as_bytes().split(|byte| *byte == b','));
     }
     for hop in hops.into_iter().rev() {
-        match hop.parse::<IpAddr>() {
-            Ok(address) if trusted.contains(&address) => continue,
-            Ok(address) => return address,
-            Err(_) => return peer,
+        let address = std::str::from_utf8(hop)
+            .ok()
+            .and_then(|hop| hop.trim().parse::<IpAddr>().ok())
+            .map(|address| address.to_canonical());
+        match address {
+            Some(address) if is_trusted(&address) => continue,
+            Some(address) => return address,
+            // Unreadable: what is left of it was written by the client; nothing to go on.
+            None => return peer,
         }
     }
     peer
@@ -89,6 +96,16 @@ mod tests {
             "a client cannot pick its own address"
         );
         assert_eq!(client_ip(proxy, &header, &[]), proxy, "no proxy configured");
+    }
+
+    #[test]
+    fn addresses_compare_in_canonical_form() {
+        let mapped = ip("::ffff:10.0.0.2");
+        let header = forwarded(&["203.0.113.7"]);
+        assert_eq!(
+            client_ip(mapped, &header, &[ip("10.0.0.2")]),
+            ip("203.0.113.7")
+        );
     }
 
     #[test]

@@ -31,13 +31,14 @@ pub async fn open(
     // Registered and listening before the standing is read: a change committed after the read
     // is then heard and applied on top of it (see `membership::settle`), and a message posted
     // meanwhile is queued (maybe also in `recent`; clients drop the duplicate by seq).
+    state.pauses.at(Point::SocketAccepted).await;
     let cap = state.config.max_sockets_per_user;
     let registration = state
         .hub
-        .register(user, session, cap)
+        .register(user, session.clone(), cap)
         .ok_or(CloseReason::TooManySockets)?;
     state.broker.listen(user, &[]).await;
-    match greet(state, user).await {
+    match greet(state, user, &session).await {
         Ok(greeting) => Ok(Opened {
             registration,
             greeting,
@@ -54,16 +55,21 @@ pub fn close(state: &AppState, user: UserId, socket: u64) {
     state.hub.unregister(user, socket);
 }
 
-async fn greet(state: &AppState, user: UserId) -> Result<Vec<ServerEvent>, CloseReason> {
-    let settled = match membership::settle(state, user, Some(Point::SocketRead)).await {
-        Ok(settled) => settled,
-        Err(SettleError::Gone) => return Err(CloseReason::SessionEnded),
-        Err(SettleError::Busy) => return Err(CloseReason::Overloaded),
-        Err(SettleError::Db(err)) => {
-            tracing::error!(%err, "could not open socket");
-            return Err(CloseReason::ServerError);
-        }
-    };
+async fn greet(
+    state: &AppState,
+    user: UserId,
+    session: &str,
+) -> Result<Vec<ServerEvent>, CloseReason> {
+    let settled =
+        match membership::settle(state, user, Some(session), Some(Point::SocketRead)).await {
+            Ok(settled) => settled,
+            Err(SettleError::Gone) => return Err(CloseReason::SessionEnded),
+            Err(SettleError::Busy) => return Err(CloseReason::Overloaded),
+            Err(SettleError::Db(err)) => {
+                tracing::error!(%err, "could not open socket");
+                return Err(CloseReason::ServerError);
+            }
+        };
     let room_ids: Vec<RoomId> = settled.rooms.iter().map(Room::id).collect();
     state.broker.listen(user, &room_ids).await;
     greeting(state, &settled.user, &settled.rooms)

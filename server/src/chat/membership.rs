@@ -14,7 +14,9 @@
 use crate::chat::access::{self, Action, Denied, RoomKind, Viewer};
 use crate::chat::events;
 use crate::db::rooms::{self, Room};
+use crate::db::sessions;
 use crate::db::users::{self, User};
+use crate::fanout::envelope::CloseReason;
 use crate::fanout::hub::Standing;
 use crate::pause::Point;
 use crate::state::AppState;
@@ -59,10 +61,13 @@ pub enum SettleError {
 }
 
 /// Reads `user`'s standing from the database and makes it this node's hub's view, reading again
-/// if a control was applied meanwhile. `pause` is a test's hold point between read and hand-over.
+/// if a control was applied meanwhile. For a socket opening, `session` is the one it rides on:
+/// ended meanwhile (its `SessionsEnded` came before the socket registered, and missed it), the
+/// socket must not open. `pause` is a test's hold point between read and hand-over.
 pub async fn settle(
     state: &AppState,
     user: UserId,
+    session: Option<&str>,
     pause: Option<Point>,
 ) -> Result<Settled, SettleError> {
     for _ in 0..SETTLE_TRIES {
@@ -71,6 +76,11 @@ pub async fn settle(
             .await?
             .filter(|fresh| !fresh.disabled)
             .ok_or(SettleError::Gone)?;
+        if let Some(session) = session
+            && !sessions::is_live(&state.db, session).await?
+        {
+            return Err(SettleError::Gone);
+        }
         let viewer = viewer_of(&fresh);
         let readable: Vec<Room> = rooms::rooms_of(&state.db, user)
             .await?
@@ -112,9 +122,14 @@ pub fn spawn_resettler(state: AppState) {
                 }
             }
             for user in users {
-                match settle(&state, user, None).await {
+                match settle(&state, user, None, None).await {
                     Ok(_) | Err(SettleError::Gone) => {}
-                    Err(err) => tracing::warn!(%err, %user, "could not re-read a user's rooms"),
+                    Err(err) => {
+                        // The hub may hold a membership the database no longer grants: rather
+                        // than risk it, this node's sockets of the user reconnect and settle.
+                        tracing::warn!(%err, %user, "could not re-read a user's rooms");
+                        state.hub.close_user(user, CloseReason::Resync);
+                    }
                 }
             }
         }

@@ -216,6 +216,13 @@ async fn write_batch_in(
     // Nonces already stored, and nonces repeated within the batch, post nothing new.
     let mut stored_before: HashMap<(i64, String), entity::Model> = HashMap::new();
     if check == NonceCheck::Look {
+        // A write first, for SQLite's sake: a transaction that reads and then writes fails at
+        // once (not after the busy wait) if another connection committed in between. Moving
+        // every room of the batch by zero takes the write lock without changing anything.
+        let mut rooms: Vec<(i64, i64)> = batch.iter().map(|post| (post.room.0, 0)).collect();
+        rooms.sort_unstable();
+        rooms.dedup();
+        move_last_seq(txn, &rooms, 1).await?;
         let stored = Entity::find()
             .filter(batch.iter().fold(Condition::any(), |any, post| {
                 any.add(

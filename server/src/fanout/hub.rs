@@ -309,7 +309,13 @@ impl Hub {
                     resettle.push(*user);
                 }
             }
-            Control::Leave { user, room } => inner.leave(*user, *room),
+            Control::Leave { user, room } => {
+                inner.leave(*user, *room);
+                // A leave may arrive after a later re-join published by another node.
+                if inner.users.contains_key(user) {
+                    resettle.push(*user);
+                }
+            }
             Control::RoomChanged { room } => {
                 if let Some(entry) = inner.rooms.get_mut(&room.id) {
                     entry.kind = RoomKind::from_staff_only(room.staff_only);
@@ -391,6 +397,11 @@ impl Hub {
                 }
             }
         }
+    }
+
+    /// Closes every socket of `user` on this node, for `reason`.
+    pub fn close_user(&self, user: UserId, reason: CloseReason) {
+        close(self.read().users.get(&user), reason);
     }
 
     /// Closes every socket on this node with [`CloseReason::Resync`].
