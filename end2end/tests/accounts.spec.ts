@@ -83,7 +83,7 @@ test.describe.serial("accounts", () => {
 
     await memberPage.goto("/");
     await waitForHydration(memberPage);
-    await memberPage.getByRole("button", { name: "Log out" }).click();
+    await memberPage.getByRole("button", { name: "Log out", exact: true }).click();
     await expect(memberPage).toHaveURL(/\/login$/);
     await memberPage.goto("/");
     await expect(memberPage).toHaveURL(/\/login$/);
@@ -128,7 +128,7 @@ test.describe.serial("accounts", () => {
     await expect(login.error()).toHaveText("Wrong username or password.");
     await login.login(MEMBER.name, MEMBER.password);
     await expect(page.getByTestId("welcome")).toHaveText(`Welcome, ${MEMBER.name}.`);
-    await page.getByRole("button", { name: "Log out" }).click();
+    await page.getByRole("button", { name: "Log out", exact: true }).click();
     await expect(page).toHaveURL(/\/login$/);
     await context.close();
   });

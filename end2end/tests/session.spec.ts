@@ -17,11 +17,31 @@ test("a tab signed out from another tab goes to the log-in page", async ({ brows
   await chat.goto();
   const otherTab = await chatTab.context().newPage();
   await otherTab.goto("/");
-  await otherTab.getByRole("button", { name: "Log out" }).click();
+  await otherTab.getByRole("button", { name: "Log out", exact: true }).click();
   await expect(otherTab).toHaveURL(/\/login$/);
 
   // The server closes the sockets of the ended session at once (1008); the tab asks who is
   // signed in, finds nobody, and goes to the log-in page — no "Reconnecting…" for ever.
   await expect(chatTab).toHaveURL(/\/login$/);
   await expect(chatTab.getByTestId("login-form")).toBeVisible();
+});
+
+test("log out everywhere signs out the other device at once", async ({ browser }) => {
+  const user = { name: `roamer-${Date.now().toString(36)}`, password: "roamer-password-1" };
+  const adminPage = await signedIn(browser, ADMIN);
+  const users = new AdminUsersPage(adminPage);
+  await users.goto();
+  await users.createUser(user.name, user.password);
+
+  // Two devices: two browser contexts, each with its own session.
+  const laptop = await signedIn(browser, user);
+  const chat = new ChatPage(laptop);
+  await chat.goto();
+  const phone = await signedIn(browser, user);
+  await phone.goto("/");
+  await phone.getByRole("button", { name: "Log out everywhere" }).click();
+  await expect(phone).toHaveURL(/\/login$/);
+
+  await expect(laptop).toHaveURL(/\/login$/);
+  await expect(laptop.getByTestId("login-form")).toBeVisible();
 });

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Tab, location, server_with_users};
+use common::{Client, Tab, TestServer, location, server_with_users};
 use sea_orm::ConnectionTrait;
 use whisper::config::Config;
 use whisper::pause::Point;
@@ -34,13 +34,20 @@ async fn a_socket_opening_as_its_session_ends_does_not_open(url: String) {
     assert_eq!(tab.closed().await, 1008, "closed, never greeted");
 }
 
-async fn log_out_closes_that_sessions_sockets_only(url: String) {
+/// Alice signed in on a laptop and a phone, a socket open on each.
+async fn alice_on_two_devices(url: String) -> (TestServer, Client, Client, Tab, Tab) {
     let (server, _admin, mut users) =
         server_with_users(Config::for_database(url), &["alice"]).await;
-    let mut laptop = users.remove(0);
+    let laptop = users.remove(0);
     let phone = server.login("alice", "a-password").await;
-    let (mut on_laptop, _) = Tab::open(&server, &laptop).await;
-    let (mut on_phone, _) = Tab::open(&server, &phone).await;
+    let (on_laptop, _) = Tab::open(&server, &laptop).await;
+    let (on_phone, _) = Tab::open(&server, &phone).await;
+    (server, laptop, phone, on_laptop, on_phone)
+}
+
+async fn log_out_closes_that_sessions_sockets_only(url: String) {
+    let (_server, mut laptop, _phone, mut on_laptop, mut on_phone) =
+        alice_on_two_devices(url).await;
 
     let response = laptop.post_form("/auth/logout", &[]).await;
     assert_eq!(location(&response), "/login");
@@ -49,12 +56,7 @@ async fn log_out_closes_that_sessions_sockets_only(url: String) {
 }
 
 async fn log_out_everywhere_closes_every_socket(url: String) {
-    let (server, _admin, mut users) =
-        server_with_users(Config::for_database(url), &["alice"]).await;
-    let mut laptop = users.remove(0);
-    let phone = server.login("alice", "a-password").await;
-    let (mut on_laptop, _) = Tab::open(&server, &laptop).await;
-    let (mut on_phone, _) = Tab::open(&server, &phone).await;
+    let (server, mut laptop, phone, mut on_laptop, mut on_phone) = alice_on_two_devices(url).await;
 
     let response = laptop.post_form("/auth/logout_everywhere", &[]).await;
     assert_eq!(location(&response), "/login");

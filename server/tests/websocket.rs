@@ -4,10 +4,39 @@
 
 mod common;
 
-use common::{Backend, Tab, TestDatabase, TestServer, fresh_database};
+use common::{Backend, Client, Tab, TestDatabase, TestServer, fresh_database};
 use protocol::{ErrorCode, PROTOCOL_VERSION, RequestId, ServerEvent};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::http::StatusCode;
+
+/// A server started with `tweak` applied to the default settings, and its admin and plain
+/// `users`; the database guard must outlive the server.
+async fn configured(
+    tweak: impl FnOnce(&mut whisper::config::Config),
+    users: &[&str],
+) -> (TestDatabase, TestServer, Client, Vec<Client>) {
+    let database = fresh_database(Backend::Sqlite).await.unwrap();
+    let mut config = whisper::config::Config::for_database(database.url.clone());
+    tweak(&mut config);
+    let server = TestServer::start_with(config).await;
+    let (admin, users) = server.with_users(users).await;
+    (database, server, admin, users)
+}
+
+/// A raw TCP connection that asked for a WebSocket upgrade with `cookie`, and reads nothing:
+/// for peers no client library would play (silent, stalled).
+async fn raw_upgrade(server: &TestServer, cookie: &str) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let mut tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let handshake = format!(
+        "GET /ws HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
+         Cookie: {cookie}\r\n\r\n",
+        server.addr
+    );
+    tcp.write_all(handshake.as_bytes()).await.unwrap();
+    tcp
+}
 
 /// A server with its admin's cookie; the database guard must outlive the server.
 async fn server_with_admin() -> (TestDatabase, TestServer, String) {
@@ -122,22 +151,10 @@ async fn oversize_frames_close_the_socket_with_1009() {
 /// then never replies sees pings arrive, then the server closing the connection.
 #[tokio::test]
 async fn silent_peers_are_dropped_after_missed_pings() {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let database = fresh_database(Backend::Sqlite).await.unwrap();
-    let mut config = whisper::config::Config::for_database(database.url.clone());
-    config.heartbeat_seconds = 0.2;
-    let server = TestServer::start_with(config).await;
-    let (admin, _) = server.with_users(&[]).await;
-    let cookie = admin.cookie.clone().unwrap();
-
-    let mut tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
-    let handshake = format!(
-        "GET /ws HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
-         Cookie: {cookie}\r\n\r\n",
-        server.addr
-    );
-    tcp.write_all(handshake.as_bytes()).await.unwrap();
+    use tokio::io::AsyncReadExt;
+    let (_database, server, admin, _) =
+        configured(|config| config.heartbeat_seconds = 0.2, &[]).await;
+    let mut tcp = raw_upgrade(&server, admin.cookie.as_deref().unwrap()).await;
     // Read raw bytes, never answering: until the server hangs up (EOF) or resets.
     let mut received = Vec::new();
     let read_all = async {
@@ -186,9 +203,7 @@ async fn unreadable_frames_close_with_their_own_codes() {
 /// (legal JSON, 12 bytes a character), fits the frame limit and posts.
 #[tokio::test]
 async fn the_longest_message_fits_even_fully_escaped() {
-    let database = fresh_database(Backend::Sqlite).await.unwrap();
-    let server = TestServer::start(database.url.clone()).await;
-    let (mut admin, _) = server.with_users(&[]).await;
+    let (_database, server, mut admin, _) = configured(|_| {}, &[]).await;
     let room = server.create_room(&mut admin, "Emoji", false).await;
     let (mut tab, _) = Tab::open(&server, &admin).await;
     tab.join(room).await;
@@ -213,9 +228,7 @@ async fn the_longest_message_fits_even_fully_escaped() {
 /// as a message, and as a room title.
 #[tokio::test]
 async fn invisible_text_counts_as_empty() {
-    let database = fresh_database(Backend::Sqlite).await.unwrap();
-    let server = TestServer::start(database.url.clone()).await;
-    let (mut admin, _) = server.with_users(&[]).await;
+    let (_database, server, mut admin, _) = configured(|_| {}, &[]).await;
     let room = server.create_room(&mut admin, "Visible", false).await;
     let (mut tab, _) = Tab::open(&server, &admin).await;
     tab.join(room).await;
@@ -236,11 +249,8 @@ async fn invisible_text_counts_as_empty() {
 /// One user may hold only so many sockets on a node; the next is refused with a policy close.
 #[tokio::test]
 async fn sockets_per_user_are_capped() {
-    let database = fresh_database(Backend::Sqlite).await.unwrap();
-    let mut config = whisper::config::Config::for_database(database.url.clone());
-    config.max_sockets_per_user = 2;
-    let server = TestServer::start_with(config).await;
-    let (admin, _) = server.with_users(&[]).await;
+    let (_database, server, admin, _) =
+        configured(|config| config.max_sockets_per_user = 2, &[]).await;
     let (_first, _) = Tab::open(&server, &admin).await;
     let (_second, _) = Tab::open(&server, &admin).await;
     let cookie = admin.cookie.clone().unwrap();
@@ -254,12 +264,14 @@ async fn sockets_per_user_are_capped() {
 #[tokio::test]
 async fn a_stalled_reader_that_answers_pings_is_dropped() {
     use tokio::io::AsyncWriteExt;
-    let database = fresh_database(Backend::Sqlite).await.unwrap();
-    let mut config = whisper::config::Config::for_database(database.url.clone());
-    config.heartbeat_seconds = 0.2;
-    config.sends_per_second = 10_000;
-    let server = TestServer::start_with(config).await;
-    let (mut admin, users) = server.with_users(&["reader"]).await;
+    let (_database, server, mut admin, users) = configured(
+        |config| {
+            config.heartbeat_seconds = 0.2;
+            config.sends_per_second = 10_000;
+        },
+        &["reader"],
+    )
+    .await;
     let room = server.create_room(&mut admin, "Busy", false).await;
     let (mut writer, _) = Tab::open(&server, &admin).await;
     writer.join(room).await;
@@ -270,14 +282,7 @@ async fn a_stalled_reader_that_answers_pings_is_dropped() {
     let reader_id = server.user_id(&mut admin, "reader").await;
     let cookie = users[0].cookie.clone().unwrap();
 
-    let mut tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
-    let handshake = format!(
-        "GET /ws HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\
-         Cookie: {cookie}\r\n\r\n",
-        server.addr
-    );
-    tcp.write_all(handshake.as_bytes()).await.unwrap();
+    let mut tcp = raw_upgrade(&server, &cookie).await;
     // An empty masked pong, sent unasked every 100 ms: the peer looks alive, and never reads.
     let pongs = tokio::spawn(async move {
         for _ in 0..600 {

@@ -1,4 +1,5 @@
-//! The bar across the top of every signed-in page: brand, who is signed in, admin link, log-out.
+//! The bar across the top of every signed-in page: brand, who is signed in, admin link, log-out
+//! (here, or on every device).
 
 use crate::viewer::ViewerResource;
 use leptos::prelude::*;
@@ -35,6 +36,17 @@ pub fn TopBar() -> impl IntoView {
                                 <form method="post" action="/auth/logout">
                                     <button type="submit" class="link-button">
                                         "Log out"
+                                    </button>
+                                </form>
+                                // Ends every session of the account, on every device: what to
+                                // do after leaving a session signed in somewhere else.
+                                <form method="post" action="/auth/logout_everywhere">
+                                    <button
+                                        type="submit"
+                                        class="link-button"
+                                        title="Sign out on every device"
+                                    >
+                                        "Log out everywhere"
                                     </button>
                                 </form>
                             </nav>

@@ -71,7 +71,7 @@ pub async fn settle(
     pause: Option<Point>,
 ) -> Result<Settled, SettleError> {
     for _ in 0..SETTLE_TRIES {
-        let epoch = state.hub.epoch();
+        let epoch = state.hub.epoch(user);
         let fresh = users::find_by_id(&state.db, user)
             .await?
             .filter(|fresh| !fresh.disabled)

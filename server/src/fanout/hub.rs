@@ -66,6 +66,8 @@ impl Socket {
 struct LocalUser {
     /// The user's flags, as last settled from the database or changed by a control.
     viewer: Viewer,
+    /// Counts the controls applied to this user (joins, leaves, flags, sessions).
+    epoch: u64,
     sockets: Vec<Socket>,
     rooms: HashSet<RoomId>,
 }
@@ -79,9 +81,18 @@ struct LocalRoom {
 struct Inner {
     users: HashMap<UserId, LocalUser>,
     rooms: HashMap<RoomId, LocalRoom>,
-    /// Counts every control applied: a [`Hub::settle`] whose database read began before the
-    /// latest control may be stale, and must read again.
-    epoch: u64,
+    /// Counts the room-wide controls applied (a kind change, a deletion): they may touch a
+    /// user whose standing is being read before the hub knows them in that room.
+    rooms_epoch: u64,
+}
+
+/// Where the hub stood for one user when their standing was read (see [`Hub::settle`]): the
+/// room-wide count and that user's own count of controls. Per user, so a storm of other
+/// users' joins does not make every opening socket read again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Epoch {
+    rooms: u64,
+    user: u64,
 }
 
 impl Inner {
@@ -202,6 +213,7 @@ impl Hub {
                 is_staff: false,
                 is_admin: false,
             },
+            epoch: 0,
             sockets: Vec::new(),
             rooms: HashSet::new(),
         });
@@ -219,23 +231,32 @@ impl Hub {
         })
     }
 
-    /// The count of controls applied so far; take it before reading a user's standing.
-    pub fn epoch(&self) -> u64 {
-        self.read().epoch
+    /// Where the hub stands for `user`; take it before reading their standing.
+    pub fn epoch(&self, user: UserId) -> Epoch {
+        let inner = self.read();
+        Epoch {
+            rooms: inner.rooms_epoch,
+            user: inner.users.get(&user).map_or(0, |local| local.epoch),
+        }
     }
 
     /// Makes the hub's view of `user` exactly `standing`, unless a control was applied since
     /// `epoch` (then `false`: the read may have missed it; read again). A control published
     /// after the read arrives after this and applies on top, so nothing is lost either way.
-    pub fn settle(&self, user: UserId, standing: &Standing, epoch: u64) -> bool {
+    pub fn settle(&self, user: UserId, standing: &Standing, epoch: Epoch) -> bool {
         let mut inner = self.write();
-        if inner.epoch != epoch {
-            return false;
-        }
+        let rooms_epoch = inner.rooms_epoch;
         let Some(local) = inner.users.get_mut(&user) else {
             // No socket here any more: nothing to keep current.
             return true;
         };
+        let now = Epoch {
+            rooms: rooms_epoch,
+            user: local.epoch,
+        };
+        if now != epoch {
+            return false;
+        }
         local.viewer = standing.viewer;
         let held: Vec<RoomId> = local.rooms.iter().copied().collect();
         for room in held {
@@ -300,7 +321,19 @@ impl Hub {
 
     fn control(&self, control: &Control) {
         let mut inner = self.write();
-        inner.epoch += 1;
+        match control {
+            Control::Join { user, .. }
+            | Control::Leave { user, .. }
+            | Control::UserStaff { user, .. }
+            | Control::SessionsEnded { user, .. } => {
+                if let Some(local) = inner.users.get_mut(user) {
+                    local.epoch += 1;
+                }
+            }
+            Control::RoomChanged { .. } | Control::RoomDeleted { .. } | Control::Resync => {
+                inner.rooms_epoch += 1;
+            }
+        }
         let mut resettle = Vec::new();
         match control {
             Control::Join { user, room } => {
@@ -471,7 +504,7 @@ mod tests {
                 .map(|room| (room.id, RoomKind::from_staff_only(room.staff_only)))
                 .collect(),
         };
-        assert!(hub.settle(UserId(id), &standing, hub.epoch()));
+        assert!(hub.settle(UserId(id), &standing, hub.epoch(UserId(id))));
         registration
     }
 
@@ -545,7 +578,7 @@ mod tests {
         let hub = Hub::default();
         let _open = connect(&hub, 1, false, &[room(1, false)]);
         let _second = hub.register(UserId(1), "another".into(), usize::MAX);
-        let epoch = hub.epoch();
+        let epoch = hub.epoch(UserId(1));
         let stale = Standing {
             viewer: viewer(false),
             rooms: vec![(RoomId(1), RoomKind::Open)],
