@@ -34,8 +34,9 @@
 //! [`db::messages`] stores it (membership confirmed and seq assigned in the same transaction,
 //! posts batched per commit) → [`chat::events`] serializes the event once →
 //! [`fanout::broker`] → each node's [`fanout::hub`] queues the same bytes on each member socket
-//! the policy lets read → that socket's writer task. Clients keep messages by seq and fill any hole from the database
-//! (`missed`), so an event lost between nodes delays a message, never loses it.
+//! the policy lets read → that socket's writer task. Clients keep messages by seq and fill any
+//! hole from the database (`missed`), so an event lost between nodes delays a message, never
+//! loses it.
 
 pub mod admin;
 pub mod auth;

@@ -2,9 +2,10 @@
 //!
 //! A peer gets `WHISPER_HEADER_TIMEOUT_SECONDS` to send a request's headers, and
 //! `WHISPER_BODY_TIMEOUT_SECONDS` for the whole request (`lib::router`), so slowly trickled
-//! headers or bodies (slowloris) cannot hold connections open. Each request carries its peer address as [`ConnectInfo`], as with
-//! `into_make_service_with_connect_info`. On shutdown the listener stops, connections finish
-//! the request in hand, and the loop waits at most [`DRAIN`] for them.
+//! headers or bodies (slowloris) cannot hold connections open. Each request carries its peer
+//! address as [`ConnectInfo`], as with `into_make_service_with_connect_info`. On shutdown the
+//! listener stops, connections finish the request in hand, and the loop waits at most `DRAIN`
+//! for them.
 
 use axum::Router;
 use axum::body::Body;

@@ -1,8 +1,8 @@
 //! The WebSocket endpoint, `/ws`: one socket per browser tab, carrying every room its user is in.
 //!
 //! The upgrade is refused unless the request carries a live session and comes from an allowed
-//! origin. The socket then gets [`ServerEvent::Hello`] (who you are, every room) and a
-//! [`ServerEvent::Joined`] per membership, and is registered with the hub.
+//! origin. The socket then gets [`protocol::ServerEvent::Hello`] (who you are, every room) and a
+//! [`protocol::ServerEvent::Joined`] per membership, and is registered with the hub.
 //!
 //! Each socket runs as two tasks: this one reads and answers commands ([`commands`]); a writer
 //! task drains the socket's bounded queue, which the hub fills with fan-out frames. Both end

@@ -1,10 +1,11 @@
 //! Carries [`Envelope`]s to the hub of every node, this one included.
 //!
 //! Everything that must reach sockets goes through [`Broker::publish`]: chat messages, member
-//! notices, room-list changes, and the membership [`Control`] changes that keep each node's hub
-//! current. With one node the in-process [`local::LocalBroker`] hands envelopes straight to the
-//! hub; with `REDIS_URL` set, [`redis::RedisBroker`] applies them here and carries them to
-//! every other node over Redis pub/sub.
+//! notices, room-list changes, and the membership changes
+//! ([`Control`](super::envelope::Control)) that keep each node's hub current. With one node the
+//! in-process [`local::LocalBroker`] hands envelopes straight to the hub; with `REDIS_URL` set,
+//! [`redis::RedisBroker`] applies them here and carries them to every other node over Redis
+//! pub/sub.
 
 pub mod local;
 pub mod redis;
