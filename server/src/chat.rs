@@ -5,15 +5,22 @@
 //! # Layout
 //!
 //! - [`access`]: the one access policy, `decide(viewer, room kind, membership, action)`.
-//! - [`membership`]: joining, a room's kind changing, a user's roles changing, and keeping each
-//!   node's hub in step with the database (the socket's open hook lives here too).
+//! - [`membership`]: joining and leaving, a room's kind changing, a user's roles changing, and
+//!   keeping each node's hub in step with the database.
 //! - [`connection`]: a socket's open and close hooks (registration, standing, greeting).
+//! - [`facts`]: a stored user and room as the policy's viewer and room kind.
 //! - [`events`]: one function per happening (message posted, room renamed, …) → envelopes for
 //!   the broker.
+//! - [`messages`]: posting, editing, deleting and reading messages (the socket's commands).
+//! - [`refusal`]: a command refused (error code and text), and the policy asked with facts
+//!   read fresh from the database.
 //! - [`limits`]: per-user rate limits on socket commands.
 
 pub mod access;
 pub mod connection;
 pub mod events;
+pub mod facts;
 pub mod limits;
 pub mod membership;
+pub mod messages;
+pub mod refusal;

@@ -1,7 +1,7 @@
 //! `whisper create-user`: adds an account from a script or a terminal.
 
-use crate::auth::{password, validate};
 use crate::db::{self, users};
+use crate::http::auth::{password, validate};
 use anyhow::{Context, bail};
 use std::io::{BufRead, IsTerminal};
 

@@ -10,9 +10,9 @@ pub enum AppError {
     #[error("database: {0}")]
     Db(#[from] sea_orm::DbErr),
     #[error(transparent)]
-    Hash(#[from] crate::auth::password::HashError),
+    Hash(#[from] crate::http::auth::password::HashError),
     #[error(transparent)]
-    Session(#[from] crate::auth::session::SessionError),
+    Session(#[from] crate::http::auth::session::SessionError),
 }
 
 impl IntoResponse for AppError {

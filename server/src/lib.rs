@@ -8,29 +8,28 @@
 //! - [`config`]: every setting, as flags with environment variables.
 //! - [`state`]: [`state::AppState`], what all handlers share.
 //! - [`db`]: connection, migrations, one module per aggregate (`users`, `sessions`).
-//! - [`auth`]: passwords, sessions, the gate middleware, cross-site protection, log-in forms.
-//! - [`admin`]: the admin area's form handlers (users, rooms).
+//! - [`http`]: the HTTP transport — the server loop, security headers, accounts and sessions
+//!   (`http::auth`), the admin area's forms (`http::admin`), health probes.
 //! - [`ws`]: the `/ws` endpoint: one socket per tab, commands in, events out.
 //! - [`chat`]: the domain — the one access policy, membership, socket open/close hooks, and
 //!   one function per happening (message posted, room renamed, …) → envelopes.
 //! - [`fanout`]: delivery — envelopes, this node's hub of sockets, and the broker that carries
 //!   envelopes to every node's hub (in process, or over Redis pub/sub with `REDIS_URL`).
 //! - [`pause`]: hold points that let tests interleave the two sides of a race.
-//! - [`serve`]: the HTTP server loop, with header and body timeouts.
-//! - [`security_headers`]: headers every response carries (framing, sniffing, referrer, CSP).
 //! - [`backend`]: what the pages' server functions read, provided to Leptos as context.
-//! - [`health`]: `/healthz` and `/readyz`.
 //! - [`cli`]: `whisper create-user`.
 //!
 //! # A request's path
 //!
-//! `TraceLayer` → [`auth::origin`] (refuses cross-site POSTs) → [`auth::gate`] (finds the user,
-//! redirects or refuses) → a form handler, the WebSocket upgrade, a server function, or a Leptos
-//! page rendered with the `app` crate.
+//! `TraceLayer` → [`http::security_headers`] → a request deadline → [`http::auth::origin`]
+//! (refuses cross-site POSTs) → [`http::auth::gate`] (finds the user, redirects or refuses) → a
+//! form handler, the WebSocket upgrade, a server function, or a Leptos page rendered with the
+//! `app` crate.
 //!
 //! # A chat message's path
 //!
-//! socket reader ([`ws`]) → [`ws::commands`] asks [`chat::access`] and checks limits →
+//! socket reader ([`ws`]) → [`ws::commands`] → [`chat::messages`] asks [`chat::access`] and
+//! checks limits →
 //! [`db::messages`] stores it (membership confirmed and seq assigned in the same transaction,
 //! posts batched per commit) → [`chat::events`] serializes the event once →
 //! [`fanout::broker`] → each node's [`fanout::hub`] queues the same bytes on each member socket
@@ -38,8 +37,6 @@
 //! hole from the database (`missed`), so an event lost between nodes delays a message, never
 //! loses it.
 
-pub mod admin;
-pub mod auth;
 pub mod backend;
 pub mod chat;
 pub mod cli;
@@ -47,10 +44,8 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod fanout;
-pub mod health;
+pub mod http;
 pub mod pause;
-pub mod security_headers;
-pub mod serve;
 pub mod state;
 pub mod ws;
 
@@ -62,6 +57,7 @@ use crate::fanout::broker::Broker;
 use crate::fanout::broker::local::LocalBroker;
 use crate::fanout::broker::redis::RedisBroker;
 use crate::fanout::hub::Hub;
+use crate::http::{admin, auth, health, security_headers, serve};
 use crate::state::{AppState, SetupState};
 use app::backend::SharedBackend;
 use app::{App, shell};

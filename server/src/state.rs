@@ -1,13 +1,13 @@
 //! What every handler shares: one [`AppState`], cloned into each request (all fields are cheap
 //! handles onto shared data).
 
-use crate::auth::rate_limit::LoginLimiter;
 use crate::chat::limits::CommandLimits;
 use crate::config::Config;
 use crate::db::messages::MessageWriter;
 use crate::db::users;
 use crate::fanout::broker::Broker;
 use crate::fanout::hub::Hub;
+use crate::http::auth::rate_limit::LoginLimiter;
 use crate::pause::Pauses;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;

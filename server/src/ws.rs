@@ -16,11 +16,11 @@
 pub mod commands;
 pub mod parse;
 
-use crate::auth::origin::origin_is_allowed;
-use crate::auth::session;
 use crate::chat::connection::{self, Opened};
 use crate::fanout::envelope::{CloseReason, SessionKey, serialize};
 use crate::fanout::hub::{Outbound, Registration, Signal};
+use crate::http::auth::origin::origin_is_allowed;
+use crate::http::auth::session;
 use crate::state::AppState;
 use app::backend::CurrentUser;
 use axum::Extension;

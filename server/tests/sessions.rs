@@ -78,7 +78,7 @@ async fn an_expired_session_loses_its_sockets(url: String) {
         .await
         .unwrap();
 
-    whisper::auth::session::end_expired(&server.state)
+    whisper::http::auth::session::end_expired(&server.state)
         .await
         .unwrap();
     assert_eq!(tab.closed().await, 1008);

@@ -3,14 +3,15 @@
 //! happen per connection (presence, later) belongs here, not in the transport.
 
 use crate::chat::access::{self, Action};
-use crate::chat::membership::{self, SettleError, kind_of, viewer_of};
+use crate::chat::facts::{kind_of, viewer_of};
+use crate::chat::membership::{self, SettleError, room_snapshot};
 use crate::db::rooms::{self, Room};
-use crate::db::{messages, users::User};
+use crate::db::users::User;
 use crate::fanout::envelope::{CloseReason, SessionKey};
 use crate::fanout::hub::Registration;
 use crate::pause::Point;
 use crate::state::AppState;
-use protocol::{ChatMessage, Member, PROTOCOL_VERSION, RoomId, ServerEvent, UserId};
+use protocol::{PROTOCOL_VERSION, RoomId, ServerEvent, UserId};
 use sea_orm::DbErr;
 
 /// An open socket: its hub registration, and the events it must send first, in order.
@@ -108,14 +109,4 @@ async fn greeting(state: &AppState, user: &User, mine: &[Room]) -> Result<Vec<Se
         });
     }
     Ok(events)
-}
-
-/// A room's members and latest messages, as `joined` carries them.
-pub async fn room_snapshot(
-    state: &AppState,
-    room: RoomId,
-) -> Result<(Vec<Member>, Vec<ChatMessage>), DbErr> {
-    let members = rooms::members(&state.db, room).await?;
-    let recent = messages::latest(&state.db, room, protocol::HISTORY_PAGE as u64).await?;
-    Ok((members, recent))
 }

@@ -11,8 +11,11 @@
 //! opening reads its standing the same way ([`settle`]): read, then hand to the hub unless a
 //! control arrived meanwhile, else read again.
 
-use crate::chat::access::{self, Action, Denied, RoomKind, Viewer};
+use crate::chat::access::{self, Action, Denied};
 use crate::chat::events;
+use crate::chat::facts::{kind_of, viewer_of};
+use crate::chat::refusal::{Refusal, UNKNOWN_ROOM, denied};
+use crate::db::messages;
 use crate::db::rooms::{self, Room};
 use crate::db::sessions;
 use crate::db::users::{self, User};
@@ -20,25 +23,14 @@ use crate::fanout::envelope::CloseReason;
 use crate::fanout::hub::Standing;
 use crate::pause::Point;
 use crate::state::AppState;
-use protocol::{LeftReason, RoomId, UserId};
+use protocol::{
+    ChatMessage, ErrorCode, LeftReason, Member, RequestId, RoomId, ServerEvent, UserId, UserSummary,
+};
 use sea_orm::{DbErr, TransactionTrait};
 
 /// How often a socket's opening reads its standing again when controls keep arriving during
 /// the read; past this it gives up (and the socket is closed, to reconnect).
 const SETTLE_TRIES: usize = 20;
-
-/// The user's flags as the policy takes them.
-pub fn viewer_of(user: &User) -> Viewer {
-    Viewer {
-        is_staff: user.is_staff,
-        is_admin: user.is_admin,
-    }
-}
-
-/// The kind of a stored room.
-pub fn kind_of(room: &Room) -> RoomKind {
-    RoomKind::from_staff_only(room.staff_only)
-}
 
 /// What a socket's opening learned: the user as stored now, and the rooms they are in and may
 /// read.
@@ -235,4 +227,75 @@ pub async fn set_staff(state: &AppState, user: UserId, is_staff: bool) -> Result
         }
     }
     Ok(true)
+}
+
+/// The `join` command: rate-limited, decided by [`join`], told to every tab of the user (or,
+/// for a member already, to this socket alone).
+pub async fn join_room(
+    state: &AppState,
+    user: &UserSummary,
+    room_id: RoomId,
+    request_id: RequestId,
+) -> Result<Option<ServerEvent>, Refusal> {
+    if !state.command_limits.membership(user.id) {
+        return Err(Refusal(
+            ErrorCode::RateLimited,
+            "Joining too fast; wait a moment.",
+        ));
+    }
+    let joined = match join(state, user.id, room_id).await {
+        Ok(joined) => joined,
+        Err(JoinError::UnknownRoom) => return Err(UNKNOWN_ROOM),
+        Err(JoinError::Denied(refused)) => return Err(denied(refused)),
+        Err(JoinError::Db(err)) => return Err(err.into()),
+    };
+    state.broker.listen(user.id, &[room_id]).await;
+    let (members, recent) = room_snapshot(state, room_id).await?;
+    let room = joined.room.info();
+    if joined.added {
+        let me = user.member();
+        events::member_joined(state, me, room, Some(request_id), members, recent).await;
+        Ok(None)
+    } else {
+        // Already a member (say, from another tab): just this socket needs the room.
+        Ok(Some(ServerEvent::Joined {
+            request_id: Some(request_id),
+            room,
+            members,
+            recent,
+        }))
+    }
+}
+
+pub async fn leave_room(
+    state: &AppState,
+    user: &UserSummary,
+    room_id: RoomId,
+    request_id: RequestId,
+) -> Result<Option<ServerEvent>, Refusal> {
+    if !state.command_limits.membership(user.id) {
+        return Err(Refusal(
+            ErrorCode::RateLimited,
+            "Leaving too fast; wait a moment.",
+        ));
+    }
+    if !rooms::remove_member(&state.db, room_id, user.id).await? {
+        return Err(match rooms::find(&state.db, room_id).await? {
+            None => UNKNOWN_ROOM,
+            Some(_) => Refusal(ErrorCode::NotJoined, "You are not in this room."),
+        });
+    }
+    let me = user.member();
+    events::member_left(state, me, room_id, Some(request_id), LeftReason::Left).await;
+    Ok(None)
+}
+
+/// A room's members and latest messages, as `joined` carries them.
+pub async fn room_snapshot(
+    state: &AppState,
+    room: RoomId,
+) -> Result<(Vec<Member>, Vec<ChatMessage>), DbErr> {
+    let members = rooms::members(&state.db, room).await?;
+    let recent = messages::latest(&state.db, room, protocol::HISTORY_PAGE as u64).await?;
+    Ok((members, recent))
 }

@@ -1,13 +1,13 @@
 //! Managing accounts: the forms of `/admin/users`.
 
 use super::{Admin, FlagForm};
-use crate::auth::{password, validate};
 use crate::chat::events;
 use crate::chat::membership;
 use crate::db::sessions;
 use crate::db::users::{self, CreateUserError, Flag, NewUser};
 use crate::error::AppError;
 use crate::fanout::envelope::CloseReason;
+use crate::http::auth::{password, validate};
 use crate::state::AppState;
 use axum::Form;
 use axum::extract::{Path, State};

@@ -1,11 +1,11 @@
 //! Form handlers for log-in, log-out, first-run set-up and sign-up. Each answers with a redirect
 //! (303), carrying a notice code on failure, so they work the same with or without JavaScript.
 
-use crate::auth::client_ip::ClientIp;
-use crate::auth::gate::{safe_next, setup_gone, urlencode};
-use crate::auth::{password, session, validate};
 use crate::db::users::{self, CreateUserError, NewUser};
 use crate::error::AppError;
+use crate::http::auth::client_ip::ClientIp;
+use crate::http::auth::gate::{safe_next, setup_gone, urlencode};
+use crate::http::auth::{password, session, validate};
 use crate::state::AppState;
 use axum::Form;
 use axum::extract::State;

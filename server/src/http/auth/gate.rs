@@ -11,8 +11,8 @@
 //! | `/ws` | signed-in users; others get 401 |
 //! | any other page | signed-in users; others are redirected to `/login?next=…` |
 
-use crate::auth::session;
 use crate::error::AppError;
+use crate::http::auth::session;
 use crate::state::AppState;
 use app::backend::CurrentUser;
 use axum::extract::{Request, State};
