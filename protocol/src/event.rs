@@ -123,3 +123,56 @@ pub enum ErrorCode {
     /// The server failed; the command may be retried.
     Internal,
 }
+
+impl ErrorCode {
+    /// Every code, for tests and for tables that list them.
+    pub const ALL: [ErrorCode; 13] = [
+        ErrorCode::MalformedJson,
+        ErrorCode::UnknownCommand,
+        ErrorCode::InvalidCommand,
+        ErrorCode::UnsupportedFrame,
+        ErrorCode::UnknownRoom,
+        ErrorCode::StaffOnly,
+        ErrorCode::NotJoined,
+        ErrorCode::UnknownMessage,
+        ErrorCode::EmptyMessage,
+        ErrorCode::MessageTooLong,
+        ErrorCode::Forbidden,
+        ErrorCode::RateLimited,
+        ErrorCode::Internal,
+    ];
+
+    /// The code as it appears on the wire (`"not_joined"`), e.g. for a metric's label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::MalformedJson => "malformed_json",
+            ErrorCode::UnknownCommand => "unknown_command",
+            ErrorCode::InvalidCommand => "invalid_command",
+            ErrorCode::UnsupportedFrame => "unsupported_frame",
+            ErrorCode::UnknownRoom => "unknown_room",
+            ErrorCode::StaffOnly => "staff_only",
+            ErrorCode::NotJoined => "not_joined",
+            ErrorCode::UnknownMessage => "unknown_message",
+            ErrorCode::EmptyMessage => "empty_message",
+            ErrorCode::MessageTooLong => "message_too_long",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorCode;
+
+    #[test]
+    fn error_code_strings_match_the_wire() {
+        for code in ErrorCode::ALL {
+            assert_eq!(
+                serde_json::to_string(&code).unwrap(),
+                format!("\"{}\"", code.as_str())
+            );
+        }
+    }
+}

@@ -5,7 +5,8 @@ use clap::{Args, Parser, Subcommand};
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 
-/// `whisper [serve]` runs the server; `whisper create-user` adds an account from a script.
+/// `whisper [serve]` runs the server; `whisper create-user` adds an account from a script;
+/// `whisper backup PATH` copies the database.
 #[derive(Debug, Parser)]
 #[command(name = "whisper", version, about = "Real-time multi-room chat server")]
 pub struct Cli {
@@ -30,6 +31,12 @@ pub enum Command {
         /// May enter staff-only rooms.
         #[arg(long)]
         staff: bool,
+    },
+    /// Copy the SQLite database, live, to a new file (a consistent snapshot). For PostgreSQL it
+    /// says how to use pg_dump instead.
+    Backup {
+        /// The new file to write; it must not exist.
+        path: PathBuf,
     },
 }
 
@@ -119,6 +126,11 @@ pub struct Config {
     /// is ignored (anyone could write it) and the TCP peer counts.
     #[arg(long, env = "WHISPER_TRUSTED_PROXIES", value_delimiter = ',')]
     pub trusted_proxies: Vec<IpAddr>,
+
+    /// Bearer token Prometheus must send to read `/metrics`
+    /// (`Authorization: Bearer <token>`). Unset: `/metrics` answers 404.
+    #[arg(long, env = "WHISPER_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 
     /// Hold points for tests (see `pause`); never set outside tests.
     #[arg(skip)]

@@ -13,6 +13,23 @@ use std::time::Duration;
 
 /// Connects to SQLite or PostgreSQL (by the URL's scheme) and applies pending migrations.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    let db = Database::connect(options(url, Access::ReadWrite)).await?;
+    Migrator::up(&db, None).await?;
+    Ok(db)
+}
+
+/// Opens an existing SQLite file read-only, as it is (no migrations): for taking a backup.
+pub async fn open_sqlite_read_only(url: &str) -> Result<DatabaseConnection, DbErr> {
+    Database::connect(options(url, Access::ReadOnly)).await
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Access {
+    ReadWrite,
+    ReadOnly,
+}
+
+fn options(url: &str, access: Access) -> ConnectOptions {
     let mut options = ConnectOptions::new(url);
     options
         .sqlx_logging(false)
@@ -26,16 +43,16 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
         // proceed while a write commits, and NORMAL makes a commit an append to the WAL without
         // an fsync. Committed data survives a process crash; only a power loss may drop the
         // last transactions. (FULL, the default, syncs the WAL to disk on every commit.)
-        options.map_sqlx_sqlite_opts(|sqlite| {
-            sqlite
+        options.map_sqlx_sqlite_opts(move |sqlite| match access {
+            Access::ReadWrite => sqlite
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
-                .foreign_keys(true)
+                .foreign_keys(true),
+            // Whatever the URL's `mode=` says: a missing file is an error, not a new database.
+            Access::ReadOnly => sqlite.read_only(true).create_if_missing(false),
         });
     } else {
         options.max_connections(20);
     }
-    let db = Database::connect(options).await?;
-    Migrator::up(&db, None).await?;
-    Ok(db)
+    options
 }

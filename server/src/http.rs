@@ -10,9 +10,11 @@
 //!   client addresses behind proxies.
 //! - [`admin`]: the admin area's form handlers (users, rooms).
 //! - [`health`]: `/healthz` and `/readyz`.
+//! - [`metrics`]: `/metrics` for Prometheus, behind a bearer token.
 
 pub mod admin;
 pub mod auth;
 pub mod health;
+pub mod metrics;
 pub mod security_headers;
 pub mod serve;

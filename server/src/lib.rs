@@ -15,9 +15,10 @@
 //!   one function per happening (message posted, room renamed, …) → envelopes.
 //! - [`fanout`]: delivery — envelopes, this node's hub of sockets, and the broker that carries
 //!   envelopes to every node's hub (in process, or over Redis pub/sub with `REDIS_URL`).
+//! - [`metrics`]: counters and histograms for `/metrics` (Prometheus).
 //! - [`pause`]: hold points that let tests interleave the two sides of a race.
 //! - [`backend`]: what the pages' server functions read, provided to Leptos as context.
-//! - [`cli`]: `whisper create-user`.
+//! - [`cli`]: `whisper create-user` and `whisper backup`.
 //!
 //! # A request's path
 //!
@@ -45,6 +46,7 @@ pub mod db;
 pub mod error;
 pub mod fanout;
 pub mod http;
+pub mod metrics;
 pub mod pause;
 pub mod state;
 pub mod ws;
@@ -58,6 +60,7 @@ use crate::fanout::broker::local::LocalBroker;
 use crate::fanout::broker::redis::RedisBroker;
 use crate::fanout::hub::Hub;
 use crate::http::{admin, auth, health, security_headers, serve};
+use crate::metrics::Metrics;
 use crate::state::{AppState, SetupState};
 use app::backend::SharedBackend;
 use app::{App, shell};
@@ -72,6 +75,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio_util::task::TaskTracker;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -89,7 +93,8 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         config.login_per_ip_per_minute,
     );
     let command_limits = CommandLimits::new(config.sends_per_second, config.joins_per_second);
-    let hub = Arc::new(Hub::default());
+    let metrics = Metrics::default();
+    let hub = Arc::new(Hub::new(metrics.clone()));
     let broker: Arc<dyn Broker> = match &config.redis_url {
         Some(url) => {
             Arc::new(RedisBroker::start(url, &config.redis_prefix, Arc::clone(&hub)).await?)
@@ -97,7 +102,9 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         None => Arc::new(LocalBroker::new(Arc::clone(&hub))),
     };
     Ok(AppState {
-        messages: MessageWriter::start(db.clone()),
+        messages: MessageWriter::start(db.clone(), &metrics),
+        sockets: TaskTracker::new(),
+        metrics,
         db,
         pauses: config.pauses.clone(),
         config: Arc::new(config),
@@ -147,6 +154,7 @@ pub fn router(state: AppState) -> Router {
         .route("/ws", get(ws::upgrade))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/metrics", get(http::metrics::metrics))
         .leptos_routes_with_context(
             &state,
             generate_route_list(App),
@@ -170,7 +178,12 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves on `listener` until `shutdown` resolves, then finishes open requests and returns.
+/// Longest a stopping node waits for its sockets to send their close frames.
+const SOCKETS_DRAIN: Duration = Duration::from_secs(10);
+
+/// Serves on `listener` until `shutdown` resolves, then stops accepting, closes every socket
+/// with 1012 (their clients reconnect, to another node behind a balancer, and catch up),
+/// finishes open requests, and returns — within about 20 s however peers behave.
 pub async fn run(
     state: AppState,
     listener: TcpListener,
@@ -179,7 +192,23 @@ pub async fn run(
     spawn_housekeeping(&state);
     chat::membership::spawn_resettler(state.clone());
     let header_timeout = state.config.header_timeout();
-    serve::serve(listener, router(state), header_timeout, shutdown).await;
+    let hub = Arc::clone(&state.hub);
+    let shutdown = async move {
+        shutdown.await;
+        // At once, not after the requests drain: sockets are closed in parallel with them.
+        hub.shut_down();
+    };
+    serve::serve(listener, router(state.clone()), header_timeout, shutdown).await;
+    state.sockets.close();
+    if tokio::time::timeout(SOCKETS_DRAIN, state.sockets.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            open = state.sockets.len(),
+            "sockets still closing; stopping anyway"
+        );
+    }
     Ok(())
 }
 

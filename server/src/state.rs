@@ -8,6 +8,7 @@ use crate::db::users;
 use crate::fanout::broker::Broker;
 use crate::fanout::hub::Hub;
 use crate::http::auth::rate_limit::LoginLimiter;
+use crate::metrics::Metrics;
 use crate::pause::Pauses;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
@@ -15,6 +16,7 @@ use sea_orm::{DatabaseConnection, DbErr};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::{Mutex, MutexGuard};
+use tokio_util::task::TaskTracker;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -31,6 +33,10 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     /// Carries fan-out to every node's hub (see `chat::events` for what goes through it).
     pub broker: Arc<dyn Broker>,
+    /// Every socket's task, so that shutdown can wait for their close frames to go out.
+    pub sockets: TaskTracker,
+    /// What `/metrics` reports; the hub, the message writer and the broker hold clones.
+    pub metrics: Metrics,
     /// Test hold points (no-ops unless a test armed one).
     pub pauses: Pauses,
 }

@@ -31,7 +31,7 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
 use futures_util::stream::SplitSink;
 use futures_util::{SinkExt, StreamExt};
-use protocol::{ErrorCode, MAX_FRAME_BYTES, UserSummary};
+use protocol::{ErrorCode, MAX_FRAME_BYTES, ServerEvent, UserSummary};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior, interval_at};
@@ -40,6 +40,18 @@ use tokio::time::{Instant, MissedTickBehavior, interval_at};
 const BACKSTOP_FRAME_BYTES: usize = 4 * MAX_FRAME_BYTES;
 /// How many queued frames the writer sends before flushing.
 const WRITE_BATCH: usize = 64;
+
+// Why a socket ended when no [`CloseReason`] says it, for the closed-sockets metric.
+/// The connection ended or failed under us.
+const PEER_GONE: &str = "peer_gone";
+/// The client sent a close frame.
+const PEER_CLOSED: &str = "peer_closed";
+/// Nothing heard from the client for two and a half heartbeats.
+const SILENT: &str = "silent";
+/// Writes made no progress for two and a half heartbeats (the client stopped reading).
+const STALLED: &str = "stalled";
+/// The command label of frames that were no command.
+const UNPARSED: &str = "unparsed";
 
 pub async fn upgrade(
     ws: WebSocketUpgrade,
@@ -65,7 +77,10 @@ pub async fn upgrade(
         // and the unread rest can make the kernel reset the connection before the close arrives.
         .max_message_size(BACKSTOP_FRAME_BYTES)
         .max_frame_size(BACKSTOP_FRAME_BYTES)
-        .on_upgrade(move |socket| serve(socket, state, user, session))
+        .on_upgrade(move |socket| {
+            let sockets = state.sockets.clone();
+            sockets.track_future(serve(socket, state, user, session))
+        })
 }
 
 async fn serve(socket: WebSocket, state: AppState, user: UserSummary, session: SessionKey) {
@@ -79,7 +94,10 @@ async fn serve(socket: WebSocket, state: AppState, user: UserSummary, session: S
         greeting,
     } = match Box::pin(connection::open(&state, user.id, session)).await {
         Ok(opened) => opened,
-        Err(reason) => return close_with(&mut sink, reason).await,
+        Err(reason) => {
+            state.metrics.socket_closed(reason.label());
+            return close_with(&mut sink, reason).await;
+        }
     };
     let ping_every = state.config.heartbeat();
     let dead_after = ping_every.mul_f32(2.5);
@@ -94,6 +112,9 @@ async fn serve(socket: WebSocket, state: AppState, user: UserSummary, session: S
     .await;
     if !matches!(greeted, Ok(Ok(()))) {
         connection::close(&state, user.id, registration.id);
+        state
+            .metrics
+            .socket_closed(if greeted.is_err() { STALLED } else { PEER_GONE });
         return;
     }
     drop(greeting);
@@ -118,6 +139,8 @@ async fn serve(socket: WebSocket, state: AppState, user: UserSummary, session: S
     heartbeat.set_missed_tick_behavior(MissedTickBehavior::Delay);
     let mut last_heard = Instant::now();
     let mut writer_done = false;
+    // Why the socket ended, for the closed-sockets metric.
+    let mut ended = PEER_GONE;
 
     loop {
         tokio::select! {
@@ -126,6 +149,7 @@ async fn serve(socket: WebSocket, state: AppState, user: UserSummary, session: S
                     if let Some(Err(err)) = frame {
                         tracing::debug!(user = %user.username, %err, "socket error");
                         if let Some(reason) = close_reason_for(err) {
+                            ended = reason.label();
                             let _ = queue.send(Outbound::Signal(Signal::Close(reason))).await;
                         }
                     }
@@ -133,19 +157,32 @@ async fn serve(socket: WebSocket, state: AppState, user: UserSummary, session: S
                 };
                 last_heard = Instant::now();
                 if frame_len(&frame) > MAX_FRAME_BYTES {
+                    ended = CloseReason::TooBig.label();
                     let _ = queue.send(Outbound::Signal(Signal::Close(CloseReason::TooBig))).await;
                     break;
                 }
-                if closing.borrow().is_some() {
+                if let Some(reason) = *closing.borrow() {
+                    ended = reason.label();
                     break;
                 }
                 let reply = match frame {
                     Message::Text(text) => match parse::command(&text) {
                         Ok(command) => Box::pin(commands::handle(&state, &user, command)).await,
-                        Err(error) => Some(*error),
+                        Err(error) => {
+                            if let ServerEvent::Error { code, .. } = &*error {
+                                state.metrics.command(UNPARSED, code.as_str());
+                            }
+                            Some(*error)
+                        }
                     },
-                    Message::Binary(_) => Some(parse::error(None, ErrorCode::UnsupportedFrame, "binary frames are not supported")),
-                    Message::Close(_) => break,
+                    Message::Binary(_) => {
+                        state.metrics.command(UNPARSED, ErrorCode::UnsupportedFrame.as_str());
+                        Some(parse::error(None, ErrorCode::UnsupportedFrame, "binary frames are not supported"))
+                    }
+                    Message::Close(_) => {
+                        ended = PEER_CLOSED;
+                        break;
+                    }
                     Message::Ping(_) | Message::Pong(_) => None,
                 };
                 if let Some(reply) = reply
@@ -154,18 +191,24 @@ async fn serve(socket: WebSocket, state: AppState, user: UserSummary, session: S
                     break;
                 }
             }
-            _ = &mut writer => {
+            written = &mut writer => {
                 writer_done = true;
+                ended = written.unwrap_or(PEER_GONE);
                 break;
             }
             changed = closing.changed() => {
-                if changed.is_err() || closing.borrow().is_some() {
+                if changed.is_err() {
+                    break;
+                }
+                if let Some(reason) = *closing.borrow() {
+                    ended = reason.label();
                     break;
                 }
             }
             _ = heartbeat.tick() => {
                 if last_heard.elapsed() > dead_after {
                     tracing::debug!(user = %user.username, "socket silent too long, dropping");
+                    ended = SILENT;
                     break;
                 }
                 // A full queue means the socket is being closed as overloaded anyway.
@@ -175,6 +218,7 @@ async fn serve(socket: WebSocket, state: AppState, user: UserSummary, session: S
     }
 
     connection::close(&state, user.id, socket_id);
+    state.metrics.socket_closed(ended);
     drop(queue);
     // The writer ends once it has sent what was queued (the hub's sender is gone now); a peer
     // that stopped reading cannot keep it alive for long.
@@ -213,13 +257,18 @@ fn frame_len(frame: &Message) -> usize {
 ///
 /// A write that makes no progress for `stall` ends the writer (and so the socket): a peer that
 /// stopped reading — even one that still answers pings — must not hold its queue and the
-/// kernel's send buffer forever.
+/// kernel's send buffer forever. Returns why it ended, for the closed-sockets metric.
 async fn write_loop(
     mut sink: SplitSink<WebSocket, Message>,
     mut outbound: mpsc::Receiver<Outbound>,
     mut close: watch::Receiver<Option<CloseReason>>,
     stall: Duration,
-) {
+) -> &'static str {
+    let progress = |written: Result<Result<(), axum::Error>, _>| match written {
+        Ok(Ok(())) => None,
+        Ok(Err(_)) => Some(PEER_GONE),
+        Err(_) => Some(STALLED),
+    };
     let mut hub_attached = true;
     loop {
         tokio::select! {
@@ -234,11 +283,12 @@ async fn write_loop(
                 let reason = *close.borrow();
                 if let Some(reason) = reason {
                     let _ = tokio::time::timeout(stall, close_with(&mut sink, reason)).await;
-                    return;
+                    return reason.label();
                 }
             }
             item = outbound.recv() => {
-                let Some(mut item) = item else { return };
+                // The queue ends once the reader has stopped: it knows why.
+                let Some(mut item) = item else { return PEER_GONE };
                 let mut batched = 0;
                 loop {
                     let message = match item {
@@ -246,11 +296,11 @@ async fn write_loop(
                         Outbound::Signal(Signal::Ping) => Message::Ping(Default::default()),
                         Outbound::Signal(Signal::Close(reason)) => {
                             let _ = tokio::time::timeout(stall, close_with(&mut sink, reason)).await;
-                            return;
+                            return reason.label();
                         }
                     };
-                    if !matches!(tokio::time::timeout(stall, sink.feed(message)).await, Ok(Ok(()))) {
-                        return;
+                    if let Some(ended) = progress(tokio::time::timeout(stall, sink.feed(message)).await) {
+                        return ended;
                     }
                     batched += 1;
                     if batched == WRITE_BATCH {
@@ -261,8 +311,8 @@ async fn write_loop(
                         Err(_) => break,
                     }
                 }
-                if !matches!(tokio::time::timeout(stall, sink.flush()).await, Ok(Ok(()))) {
-                    return;
+                if let Some(ended) = progress(tokio::time::timeout(stall, sink.flush()).await) {
+                    return ended;
                 }
             }
         }

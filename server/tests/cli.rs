@@ -3,29 +3,8 @@
 
 mod common;
 
+use common::process::create_user;
 use common::{Backend, TestServer, fresh_database};
-use std::io::Write;
-use std::process::{Command, Stdio};
-
-fn create_user(database_url: &str, args: &[&str], password: &str) -> std::process::Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_whisper"))
-        .arg("--database-url")
-        .arg(database_url)
-        .arg("create-user")
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(format!("{password}\n").as_bytes())
-        .unwrap();
-    child.wait_with_output().unwrap()
-}
 
 #[tokio::test]
 async fn create_user_from_the_command_line() {

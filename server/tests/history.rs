@@ -68,7 +68,7 @@ async fn history_pages_cover_every_message_once(url: String) {
         .unwrap()
         .unwrap()
         .member();
-    let writer = MessageWriter::start(db);
+    let writer = MessageWriter::start(db, &whisper::metrics::Metrics::default());
     let (mut tab, _) = Tab::open(&server, &admin).await;
 
     for (count, want_pages) in [

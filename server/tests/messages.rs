@@ -43,7 +43,7 @@ async fn concurrent_posts_get_gapless_seqs_per_room(url: String) {
         rooms::add_member(&db, room, author.id).await.unwrap();
         room_ids.push(room);
     }
-    let writer = MessageWriter::start(db.clone());
+    let writer = MessageWriter::start(db.clone(), &whisper::metrics::Metrics::default());
     let mut posts = Vec::new();
     let mut refused = Vec::new();
     for index in 0..300 {

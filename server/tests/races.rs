@@ -169,7 +169,10 @@ async fn a_password_reset_closes_the_users_sockets(url: String) {
     assert_eq!(first.closed().await, 1008);
     assert_eq!(second.closed().await, 1008);
 
-    // An admin resetting their own password keeps the session they use, and its sockets.
+    // An admin resetting their own password keeps the session they use, and its sockets; the
+    // same account signed in elsewhere is signed out there.
+    let mut elsewhere = server.login("root", "s3cret-pass").await;
+    let (mut elsewhere_tab, _) = Tab::open(&server, &elsewhere).await;
     let reset = admin
         .post_form(
             &format!("/admin/users/{root}/password"),
@@ -177,5 +180,11 @@ async fn a_password_reset_closes_the_users_sockets(url: String) {
         )
         .await;
     assert_eq!(location(&reset), "/admin/users?notice=password_reset");
+    assert_eq!(elsewhere_tab.closed().await, 1008);
+    assert!(
+        location(&elsewhere.get("/admin/users").await).starts_with("/login"),
+        "the other device is signed out"
+    );
     own.drain().await;
+    assert_eq!(admin.get("/admin/users").await.status(), 200);
 }

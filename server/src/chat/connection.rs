@@ -34,10 +34,7 @@ pub async fn open(
     // meanwhile is queued (maybe also in `recent`; clients drop the duplicate by seq).
     state.pauses.at(Point::SocketAccepted).await;
     let cap = state.config.max_sockets_per_user;
-    let registration = state
-        .hub
-        .register(user, session.clone(), cap)
-        .ok_or(CloseReason::TooManySockets)?;
+    let registration = state.hub.register(user, session.clone(), cap)?;
     state.broker.listen(user, &[]).await;
     match greet(state, user, &session).await {
         Ok(greeting) => Ok(Opened {

@@ -2,13 +2,16 @@
 
 use super::rooms;
 use super::users;
+use crate::metrics::Metrics;
 use chrono::Utc;
+use prometheus_client::metrics::histogram::Histogram;
 use protocol::{ChatMessage, Member, MessageId, RoomId};
 use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::{CaseStatement, ExprTrait};
 use sea_orm::{Condition, DatabaseTransaction, QueryOrder, QuerySelect, SqlErr, TransactionTrait};
 use std::collections::{HashMap, HashSet};
+use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 
 pub mod entity {
@@ -104,10 +107,10 @@ pub enum Posted {
 }
 
 impl MessageWriter {
-    /// Starts the writer task.
-    pub fn start(db: DatabaseConnection) -> MessageWriter {
+    /// Starts the writer task, timing its commits into `metrics`.
+    pub fn start(db: DatabaseConnection, metrics: &Metrics) -> MessageWriter {
         let (queue, pending) = mpsc::channel(QUEUE);
-        tokio::spawn(write_batches(db, pending));
+        tokio::spawn(write_batches(db, pending, metrics.commit_seconds.clone()));
         MessageWriter { queue }
     }
 
@@ -136,7 +139,11 @@ impl MessageWriter {
     }
 }
 
-async fn write_batches(db: DatabaseConnection, mut pending: mpsc::Receiver<PendingPost>) {
+async fn write_batches(
+    db: DatabaseConnection,
+    mut pending: mpsc::Receiver<PendingPost>,
+    commit_seconds: Histogram,
+) {
     while let Some(first) = pending.recv().await {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -149,6 +156,7 @@ async fn write_batches(db: DatabaseConnection, mut pending: mpsc::Receiver<Pendi
         // the unique index on (author, nonce) refuses it (rolling back) if one is a retry, and
         // it goes again looking. That second try can still meet a nonce another node stored
         // between its look and its insert; a third finds that one too.
+        let started = Instant::now();
         let mut outcome = write_batch(&db, &batch, NonceCheck::Skip).await;
         for _ in 0..2 {
             if !outcome.as_ref().is_err_and(|err| {
@@ -158,6 +166,7 @@ async fn write_batches(db: DatabaseConnection, mut pending: mpsc::Receiver<Pendi
             }
             outcome = write_batch(&db, &batch, NonceCheck::Look).await;
         }
+        commit_seconds.observe(started.elapsed().as_secs_f64());
         match outcome {
             Ok(stored) => {
                 for (post, message) in batch.into_iter().zip(stored) {

@@ -96,6 +96,23 @@ pub async fn delete_for_user(db: &DatabaseConnection, user: UserId) -> Result<()
     Ok(())
 }
 
+/// Ends every session of a user but one (the one changing its own password); which ended.
+pub async fn delete_others(
+    db: &DatabaseConnection,
+    user: UserId,
+    keep: &str,
+) -> Result<Vec<String>, DbErr> {
+    let deleted = Entity::delete_many()
+        .filter(Column::UserId.eq(user.0))
+        .filter(Column::TokenHash.ne(keep))
+        .exec_with_returning(db)
+        .await?;
+    Ok(deleted
+        .into_iter()
+        .map(|session| session.token_hash)
+        .collect())
+}
+
 /// Deletes sessions past their expiry (they already let nobody in); whose and which they were.
 pub async fn delete_expired(db: &DatabaseConnection) -> Result<Vec<(UserId, String)>, DbErr> {
     let deleted = Entity::delete_many()

@@ -130,6 +130,9 @@ pub enum CloseReason {
     ProtocolError,
     /// The database failed while the socket was opening: close code 1011.
     ServerError,
+    /// This node is stopping (SIGTERM): close code 1012 (service restart); the client
+    /// reconnects, through the balancer to another node, and catches up.
+    ShuttingDown,
 }
 
 impl CloseReason {
@@ -147,6 +150,24 @@ impl CloseReason {
             CloseReason::NotUtf8 => (close_code::INVALID, "text frame is not UTF-8"),
             CloseReason::ProtocolError => (close_code::PROTOCOL, "protocol error"),
             CloseReason::ServerError => (close_code::ERROR, "server error; reconnect"),
+            CloseReason::ShuttingDown => (close_code::RESTART, "server restarting; reconnect"),
+        }
+    }
+
+    /// A short name, for the closed-sockets metric.
+    pub fn label(self) -> &'static str {
+        match self {
+            CloseReason::Overloaded => "overloaded",
+            CloseReason::Disabled => "disabled",
+            CloseReason::SessionEnded => "session_ended",
+            CloseReason::Resync => "resync",
+            CloseReason::TooBig => "too_big",
+            CloseReason::Unreadable => "unreadable",
+            CloseReason::TooManySockets => "too_many_sockets",
+            CloseReason::NotUtf8 => "not_utf8",
+            CloseReason::ProtocolError => "protocol_error",
+            CloseReason::ServerError => "server_error",
+            CloseReason::ShuttingDown => "shutting_down",
         }
     }
 }

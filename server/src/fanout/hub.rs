@@ -13,6 +13,7 @@
 
 use super::envelope::{Audience, CloseReason, Control, Envelope, Frame, SessionKey};
 use crate::chat::access::{self, Action, Denied, RoomKind, Viewer};
+use crate::metrics::Metrics;
 use protocol::{RoomId, UserId};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -53,13 +54,15 @@ struct Socket {
 }
 
 impl Socket {
-    /// Queues a frame. When the queue is full the socket is told to close, since it can no
-    /// longer be kept complete.
-    fn offer(&self, frame: &Frame) {
+    /// Queues a frame; `false` when the queue is full, and then the socket is told to close,
+    /// since it can no longer be kept complete.
+    fn offer(&self, frame: &Frame) -> bool {
         if self.queue.try_send(Outbound::Frame(frame.clone())).is_err() {
             // `send_replace` never fails, even once the session is gone.
             self.close.send_replace(Some(CloseReason::Overloaded));
+            return false;
         }
+        true
     }
 }
 
@@ -84,6 +87,8 @@ struct Inner {
     /// Counts the room-wide controls applied (a kind change, a deletion): they may touch a
     /// user whose standing is being read before the hub knows them in that room.
     rooms_epoch: u64,
+    /// The node is stopping: no socket may register any more.
+    shut: bool,
 }
 
 /// Where the hub stood for one user when their standing was read (see [`Hub::settle`]): the
@@ -163,9 +168,24 @@ pub struct Hub {
     /// `chat::membership::settle_requested`): after a join or a kind change, which may have
     /// arrived out of order with a removal published by another node or task.
     resettle: OnceLock<mpsc::UnboundedSender<UserId>>,
+    /// Open sockets, deliveries, dropped frames, resyncs.
+    metrics: Metrics,
 }
 
 impl Hub {
+    /// A hub counting into `metrics`.
+    pub fn new(metrics: Metrics) -> Hub {
+        Hub {
+            metrics,
+            ..Hub::default()
+        }
+    }
+
+    /// The metrics this hub counts into, shared with the rest of the server.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
+    }
+
     fn read(&self) -> RwLockReadGuard<'_, Inner> {
         // A panic while holding the lock cannot leave the maps half-updated in a way that
         // matters more than losing every socket, so a poisoned lock is used as is.
@@ -195,15 +215,23 @@ impl Hub {
 
     /// Adds a socket of `user`. It gets the frames of the user's rooms as this hub knows them
     /// (none, for a user new to this node) until [`Hub::settle`] brings the database's answer.
-    /// `None` when the user has `cap` sockets here already.
-    pub fn register(&self, user: UserId, session: SessionKey, cap: usize) -> Option<Registration> {
+    /// Refused when the user has `cap` sockets here already, or the node is stopping.
+    pub fn register(
+        &self,
+        user: UserId,
+        session: SessionKey,
+        cap: usize,
+    ) -> Result<Registration, CloseReason> {
         let mut inner = self.write();
+        if inner.shut {
+            return Err(CloseReason::ShuttingDown);
+        }
         if inner
             .users
             .get(&user)
             .is_some_and(|local| local.sockets.len() >= cap)
         {
-            return None;
+            return Err(CloseReason::TooManySockets);
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let (queue, outbound) = mpsc::channel(SOCKET_QUEUE);
@@ -223,7 +251,8 @@ impl Hub {
             queue: queue.clone(),
             close: close_tx,
         });
-        Some(Registration {
+        self.metrics.sockets_open.inc();
+        Ok(Registration {
             id,
             queue,
             outbound,
@@ -280,7 +309,11 @@ impl Hub {
         let Some(local) = inner.users.get_mut(&user) else {
             return;
         };
+        let before = local.sockets.len();
         local.sockets.retain(|s| s.id != socket);
+        if local.sockets.len() < before {
+            self.metrics.sockets_open.dec();
+        }
         if local.sockets.is_empty() {
             let rooms: Vec<RoomId> = local.rooms.iter().copied().collect();
             for room in rooms {
@@ -388,7 +421,10 @@ impl Hub {
                     }
                 }
             }
-            Control::Resync => close(inner.users.values(), CloseReason::Resync),
+            Control::Resync => {
+                self.metrics.resyncs.inc();
+                close(inner.users.values(), CloseReason::Resync);
+            }
         }
         drop(inner);
         self.ask_resettle(resettle);
@@ -396,6 +432,15 @@ impl Hub {
 
     fn deliver(&self, audience: &Audience, frame: &Frame) {
         let inner = self.read();
+        // Counted here and added once: one atomic add per fan-out, not per socket.
+        let (mut delivered, mut dropped) = (0u64, 0u64);
+        let mut offer = |socket: &Socket| {
+            if socket.offer(frame) {
+                delivered += 1;
+            } else {
+                dropped += 1;
+            }
+        };
         match audience {
             Audience::Room(room) => {
                 let Some(entry) = inner.rooms.get(room) else {
@@ -411,24 +456,31 @@ impl Hub {
                         continue;
                     }
                     for socket in &local.sockets {
-                        socket.offer(frame);
+                        offer(socket);
                     }
                 }
             }
             Audience::User(user) => {
                 if let Some(local) = inner.users.get(user) {
                     for socket in &local.sockets {
-                        socket.offer(frame);
+                        offer(socket);
                     }
                 }
             }
             Audience::Everyone => {
                 for local in inner.users.values() {
                     for socket in &local.sockets {
-                        socket.offer(frame);
+                        offer(socket);
                     }
                 }
             }
+        }
+        drop(inner);
+        if delivered > 0 {
+            self.metrics.deliveries.inc_by(delivered);
+        }
+        if dropped > 0 {
+            self.metrics.frames_dropped.inc_by(dropped);
         }
     }
 
@@ -439,7 +491,20 @@ impl Hub {
 
     /// Closes every socket on this node with [`CloseReason::Resync`].
     pub fn resync_all(&self) {
-        close(self.read().users.values(), CloseReason::Resync);
+        self.metrics.resyncs.inc();
+        self.close_all(CloseReason::Resync);
+    }
+
+    /// Closes every socket on this node, for `reason`.
+    fn close_all(&self, reason: CloseReason) {
+        close(self.read().users.values(), reason);
+    }
+
+    /// The node is stopping: closes every socket with [`CloseReason::ShuttingDown`] and
+    /// refuses new ones.
+    pub fn shut_down(&self) {
+        self.write().shut = true;
+        self.close_all(CloseReason::ShuttingDown);
     }
 
     /// The rooms with a member here and the users with a socket here: what this node must
@@ -461,8 +526,7 @@ impl Hub {
     }
 
     /// Sockets connected to this node.
-    #[cfg(test)]
-    fn socket_count(&self) -> usize {
+    pub fn socket_count(&self) -> usize {
         self.read()
             .users
             .values()

@@ -7,7 +7,7 @@ use crate::chat::membership;
 use crate::chat::messages;
 use crate::chat::refusal::Refusal;
 use crate::state::AppState;
-use protocol::{ClientCommand, ServerEvent, UserSummary};
+use protocol::{ClientCommand, ErrorCode, ServerEvent, UserSummary};
 
 /// Runs one command; returns the reply for this socket alone, if any. Everything others must
 /// see goes out through the broker instead.
@@ -17,6 +17,7 @@ pub async fn handle(
     command: ClientCommand,
 ) -> Option<ServerEvent> {
     let request_id = command.request_id();
+    let kind = command.type_name();
     let outcome = match command {
         ClientCommand::Ping { request_id } => Ok(Some(ServerEvent::Pong { request_id })),
         ClientCommand::Join { room_id, .. } => {
@@ -48,7 +49,16 @@ pub async fn handle(
         } => messages::missed(state, user, room_id, after_seq, before_seq, request_id).await,
     };
     match outcome {
-        Ok(reply) => reply,
-        Err(Refusal(code, message)) => Some(error(Some(request_id), code, message)),
+        Ok(reply) => {
+            state.metrics.command(kind, "ok");
+            reply
+        }
+        Err(Refusal(code, message)) => {
+            state.metrics.command(kind, code.as_str());
+            if code == ErrorCode::RateLimited {
+                state.metrics.limited(kind);
+            }
+            Some(error(Some(request_id), code, message))
+        }
     }
 }

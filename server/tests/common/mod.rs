@@ -4,11 +4,13 @@
 //! - [`server`]: a real server on `127.0.0.1:0`, with its admin and users.
 //! - [`http`]: a cookie-keeping HTTP client, like one browser profile.
 //! - [`tab`]: a WebSocket client speaking the protocol, like one browser tab.
+//! - [`process`]: the `whisper` binary run as a child process.
 // Each test binary uses part of the harness.
 #![allow(dead_code, unused_imports, clippy::unwrap_used, clippy::expect_used)]
 
 pub mod db;
 pub mod http;
+pub mod process;
 pub mod server;
 pub mod tab;
 

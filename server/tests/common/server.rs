@@ -12,6 +12,7 @@ pub struct TestServer {
     /// The running server's shared state (its hub, its test hold points).
     pub state: whisper::state::AppState,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    running: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl TestServer {
@@ -26,7 +27,7 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        tokio::spawn(async move {
+        let running = tokio::spawn(async move {
             whisper::run(state, listener, async {
                 let _ = rx.await;
             })
@@ -38,7 +39,16 @@ impl TestServer {
             database_url,
             state: shared,
             shutdown: Some(tx),
+            running: Some(running),
         }
+    }
+
+    /// Tells the server to stop (as SIGTERM does); the handle ends when `run` has returned.
+    pub fn stop(&mut self) -> tokio::task::JoinHandle<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        self.running.take().expect("still running")
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -36,10 +36,17 @@ impl Tab {
         cookie: Option<&str>,
         origin: Option<&str>,
     ) -> Result<Tab, tokio_tungstenite::tungstenite::Error> {
+        Tab::connect_to(server.addr, cookie, origin).await
+    }
+
+    /// [`Tab::connect`] to a server at `addr` (one this test did not start in process).
+    pub async fn connect_to(
+        addr: std::net::SocketAddr,
+        cookie: Option<&str>,
+        origin: Option<&str>,
+    ) -> Result<Tab, tokio_tungstenite::tungstenite::Error> {
         use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-        let mut request = format!("ws://{}/ws", server.addr)
-            .into_client_request()
-            .unwrap();
+        let mut request = format!("ws://{addr}/ws").into_client_request().unwrap();
         if let Some(cookie) = cookie {
             request
                 .headers_mut()

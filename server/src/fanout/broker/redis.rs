@@ -21,6 +21,7 @@ use crate::fanout::hub::Hub;
 use fred::clients::{Client, SubscriberClient};
 use fred::interfaces::{ClientLike, EventInterface, PubsubInterface};
 use fred::prelude::{Builder, Config, ReconnectPolicy};
+use prometheus_client::metrics::counter::Counter;
 use protocol::{RoomId, UserId};
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -147,6 +148,7 @@ impl RedisBroker {
             queue,
             self.channels.clone(),
             Arc::clone(&self.lost),
+            self.hub.metrics().broker_publish_failures.clone(),
         ));
         tokio::spawn(sweep(
             self.subscriber.clone(),
@@ -251,6 +253,7 @@ impl Broker for RedisBroker {
         };
         if self.outbox.try_send(wire).is_err() {
             self.lost.store(true, Ordering::Relaxed);
+            self.hub.metrics().broker_publish_failures.inc();
             tracing::warn!("Redis publish queue full: an event reaches this node only");
         }
     }
@@ -273,6 +276,7 @@ async fn publish_queued(
     mut queue: mpsc::Receiver<Wire>,
     channels: Channels,
     lost: Arc<AtomicBool>,
+    failures: Counter,
 ) {
     while let Some(wire) = queue.recv().await {
         let channel = channels.of(&wire.audience);
@@ -282,6 +286,7 @@ async fn publish_queued(
         let sent: Result<i64, _> = publisher.publish(channel, payload).await;
         if let Err(err) = sent {
             lost.store(true, Ordering::Relaxed);
+            failures.inc();
             tracing::warn!(%err, "Redis publish failed: an event reached this node only");
         }
     }

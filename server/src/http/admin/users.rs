@@ -7,11 +7,12 @@ use crate::db::sessions;
 use crate::db::users::{self, CreateUserError, Flag, NewUser};
 use crate::error::AppError;
 use crate::fanout::envelope::CloseReason;
-use crate::http::auth::{password, validate};
+use crate::http::auth::{password, session, validate};
 use crate::state::AppState;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::CookieJar;
 use protocol::{Notice, UserId, UserSummary};
 use serde::Deserialize;
 
@@ -126,6 +127,7 @@ pub async fn reset_password(
     State(state): State<AppState>,
     Admin(admin): Admin,
     Path(id): Path<UserId>,
+    jar: CookieJar,
     Form(form): Form<PasswordForm>,
 ) -> Result<Response, AppError> {
     if let Err(invalid) = validate::password(&form.password) {
@@ -135,10 +137,18 @@ pub async fn reset_password(
     if !users::set_password_hash(&state.db, id, hash).await? {
         return Ok(back(Notice::NotFound));
     }
-    // An admin resetting their own password keeps the session they are using.
-    if id != admin.id {
-        sessions::delete_for_user(&state.db, id).await?;
-        events::sessions_ended(&state, id, None, CloseReason::SessionEnded).await;
+    // An admin resetting their own password keeps the session they are using, and only it:
+    // a session elsewhere (a lost laptop, a stolen cookie) is what a reset is for.
+    match session::key(&jar).filter(|_| id == admin.id) {
+        Some(current) => {
+            for ended in sessions::delete_others(&state.db, id, &current).await? {
+                events::sessions_ended(&state, id, Some(ended), CloseReason::SessionEnded).await;
+            }
+        }
+        None => {
+            sessions::delete_for_user(&state.db, id).await?;
+            events::sessions_ended(&state, id, None, CloseReason::SessionEnded).await;
+        }
     }
     tracing::info!(admin = %admin.username, user_id = %id, "password reset");
     Ok(back(Notice::PasswordReset))

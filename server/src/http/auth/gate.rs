@@ -3,7 +3,7 @@
 //!
 //! | path | who may |
 //! |---|---|
-//! | `/pkg/…`, `/healthz`, `/readyz` | anyone |
+//! | `/pkg/…`, `/healthz`, `/readyz`, `/metrics` | anyone (`/metrics` asks for its token) |
 //! | `/setup`, `/auth/setup` | anyone, only while no account exists; 404 afterwards |
 //! | everything else, while no account exists | redirected to `/setup` |
 //! | `/login`, `/signup`, `/auth/…`, `/api/…` | anyone (server functions check on their own) |
@@ -75,7 +75,7 @@ pub async fn gate(
 
 /// Files of the built site and health probes: no session lookup at all.
 fn is_static(path: &str) -> bool {
-    path.starts_with("/pkg/") || path == "/healthz" || path == "/readyz"
+    path.starts_with("/pkg/") || path == "/healthz" || path == "/readyz" || path == "/metrics"
 }
 
 /// Pages and endpoints that anonymous visitors may reach.

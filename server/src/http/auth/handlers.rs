@@ -43,8 +43,10 @@ pub async fn login(
     // limiter would hold every distinct name sent, and the log would repeat it.
     if username.chars().count() > MAX_USERNAME_CHARS {
         return Ok(back(if state.login_limiter.check_ip(ip) {
+            state.metrics.login_failures.inc();
             Notice::InvalidCredentials
         } else {
+            state.metrics.limited("login");
             Notice::RateLimited
         }));
     }
@@ -53,6 +55,7 @@ pub async fn login(
         .check(&users::username_key(username), ip)
     {
         tracing::warn!(username, %ip, "log-in rate limited");
+        state.metrics.limited("login");
         return Ok(back(Notice::RateLimited));
     }
     let user = users::find_by_username(&state.db, username).await?;
@@ -65,7 +68,10 @@ pub async fn login(
             tracing::info!(user = %user.username, "logged in");
             Ok((jar, Redirect::to(&next)).into_response())
         }
-        _ => Ok(back(Notice::InvalidCredentials)),
+        _ => {
+            state.metrics.login_failures.inc();
+            Ok(back(Notice::InvalidCredentials))
+        }
     }
 }
 
@@ -148,6 +154,7 @@ pub async fn signup(
         return Ok(signup_back(Notice::SignupClosed));
     }
     if !state.login_limiter.check_ip(ip) {
+        state.metrics.limited("signup");
         return Ok(signup_back(Notice::RateLimited));
     }
     if let Some(problem) = form.problem() {
