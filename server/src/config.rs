@@ -128,7 +128,8 @@ pub struct Config {
     pub trusted_proxies: Vec<IpAddr>,
 
     /// Bearer token Prometheus must send to read `/metrics`
-    /// (`Authorization: Bearer <token>`). Unset: `/metrics` answers 404.
+    /// (`Authorization: Bearer <token>`); make it long and random (`openssl rand -hex 32`).
+    /// Unset or empty: `/metrics` answers 404.
     #[arg(long, env = "WHISPER_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
 

@@ -47,7 +47,8 @@ pub struct Metrics {
     pub sockets_closed: Family<ReasonLabel, Counter>,
     /// Socket commands, by type and outcome.
     pub commands: Family<CommandLabels, Counter>,
-    /// Seconds each group commit of messages took (one transaction, many posts).
+    /// Seconds each group commit of messages took (one transaction, many posts; a retry after
+    /// a repeated nonce included, failed batches too).
     pub commit_seconds: Histogram,
     /// Envelopes the broker failed to publish to the other nodes.
     pub broker_publish_failures: Counter,
@@ -56,7 +57,8 @@ pub struct Metrics {
     pub resyncs: Counter,
     /// Requests and commands refused by a rate limit, by which.
     pub rate_limited: Family<LimitLabel, Counter>,
-    /// Log-ins refused for a wrong username or password (or a disabled account).
+    /// Log-ins refused for a wrong username or password, a disabled account, or a username
+    /// too long to exist.
     pub login_failures: Counter,
 }
 

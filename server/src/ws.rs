@@ -188,6 +188,11 @@ async fn serve(socket: WebSocket, state: AppState, user: UserSummary, session: S
                 if let Some(reply) = reply
                     && queue.send(Outbound::Frame(serialize(&reply))).await.is_err()
                 {
+                    // The writer has ended (its queue is gone with it): it knows why.
+                    if let Ok(written) = (&mut writer).await {
+                        ended = written;
+                    }
+                    writer_done = true;
                     break;
                 }
             }

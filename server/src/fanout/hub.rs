@@ -132,12 +132,18 @@ impl Inner {
     }
 }
 
-/// Tells every socket of these users to close, for `reason`.
+/// Tells every socket of these users to close, for `reason`, unless it is closing already: a
+/// socket told its session ended must still say so (1008, sign in again) when a resync or a
+/// shutdown follows, not invite its client to reconnect.
 fn close<'a>(users: impl IntoIterator<Item = &'a LocalUser>, reason: CloseReason) {
     for local in users {
         for socket in &local.sockets {
-            // `send_replace` never fails, even once the session is gone.
-            socket.close.send_replace(Some(reason));
+            socket.close.send_if_modified(|pending| {
+                pending.is_none() && {
+                    *pending = Some(reason);
+                    true
+                }
+            });
         }
     }
 }
@@ -176,8 +182,10 @@ impl Hub {
     /// A hub counting into `metrics`.
     pub fn new(metrics: Metrics) -> Hub {
         Hub {
+            inner: RwLock::default(),
+            next_id: AtomicU64::default(),
+            resettle: OnceLock::new(),
             metrics,
-            ..Hub::default()
         }
     }
 
@@ -507,6 +515,11 @@ impl Hub {
         self.close_all(CloseReason::ShuttingDown);
     }
 
+    /// Whether the node is stopping.
+    pub fn is_shut(&self) -> bool {
+        self.read().shut
+    }
+
     /// The rooms with a member here and the users with a socket here: what this node must
     /// hear about.
     pub fn interest(&self) -> (HashSet<RoomId>, HashSet<UserId>) {
@@ -526,7 +539,8 @@ impl Hub {
     }
 
     /// Sockets connected to this node.
-    pub fn socket_count(&self) -> usize {
+    #[cfg(test)]
+    fn socket_count(&self) -> usize {
         self.read()
             .users
             .values()

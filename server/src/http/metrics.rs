@@ -13,16 +13,21 @@ use sha2::{Digest, Sha256};
 const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let Some(token) = state.config.metrics_token.as_deref() else {
+    // An empty token (a templated env file left blank) counts as none, never as "no header".
+    let Some(token) = state
+        .config
+        .metrics_token
+        .as_deref()
+        .filter(|t| !t.is_empty())
+    else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let sent = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .unwrap_or_default();
+        .and_then(|value| value.strip_prefix("Bearer "));
     // Compared as hashes, so the time taken does not tell how much of a guess was right.
-    if Sha256::digest(sent) != Sha256::digest(token) {
+    if sent.is_none_or(|sent| Sha256::digest(sent) != Sha256::digest(token)) {
         return (
             StatusCode::UNAUTHORIZED,
             [(header::WWW_AUTHENTICATE, "Bearer")],

@@ -74,6 +74,9 @@ pub async fn serve(
             // `stopping` dropped here: shutdown counts this connection done.
         });
     }
+    // Closed at once: a client reconnecting after its socket's 1012 is refused here and goes to
+    // another node, rather than waiting in the backlog of a node that no longer accepts.
+    drop(listener);
     drop(stopping);
     let _ = stop.send(());
     // Every connection task holds a receiver; all gone means all finished.

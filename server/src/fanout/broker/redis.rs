@@ -166,11 +166,12 @@ impl RedisBroker {
             }
         });
         // Publisher back after losing envelopes: every node resyncs.
-        let (publisher, outbox, lost, node) = (
+        let (publisher, outbox, lost, node, failures) = (
             self.publisher.clone(),
             self.outbox.clone(),
             Arc::clone(&self.lost),
             self.node,
+            self.hub.metrics().broker_publish_failures.clone(),
         );
         tokio::spawn(async move {
             let mut reconnects = publisher.reconnect_rx();
@@ -179,12 +180,15 @@ impl RedisBroker {
                     tracing::warn!(
                         "Redis publisher reconnected after losing events: resyncing every node"
                     );
-                    let _ = outbox.try_send(Wire {
+                    let queued = outbox.try_send(Wire {
                         node,
                         control: Some(Control::Resync),
                         audience: Audience::Everyone,
                         frame: None,
                     });
+                    if queued.is_err() {
+                        failures.inc();
+                    }
                 }
             }
         });
