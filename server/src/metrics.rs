@@ -11,7 +11,7 @@ use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
-use prometheus_client::registry::Registry;
+use prometheus_client::registry::{Metric, Registry};
 use std::sync::Arc;
 
 /// Labels of a closed socket: why it closed.
@@ -65,81 +65,66 @@ pub struct Metrics {
 impl Default for Metrics {
     fn default() -> Self {
         let mut registry = Registry::with_prefix("whisper");
-        let sockets_open = Gauge::default();
-        registry.register(
-            "sockets_open",
-            "WebSockets open on this node",
-            sockets_open.clone(),
-        );
-        let deliveries = Counter::default();
-        registry.register(
-            "deliveries",
-            "Frames queued to sockets, one per socket reached",
-            deliveries.clone(),
-        );
-        let frames_dropped = Counter::default();
-        registry.register(
-            "frames_dropped",
-            "Frames dropped at a full socket queue (that socket is closed to resync)",
-            frames_dropped.clone(),
-        );
-        let sockets_closed = Family::<ReasonLabel, Counter>::default();
-        registry.register(
-            "sockets_closed",
-            "Sockets closed, by reason",
-            sockets_closed.clone(),
-        );
-        let commands = Family::<CommandLabels, Counter>::default();
-        registry.register(
-            "commands",
-            "Socket commands, by type and outcome (ok or the error code)",
-            commands.clone(),
-        );
-        // 0.1 ms to ~3.3 s, doubling.
-        let commit_seconds = Histogram::new(exponential_buckets(0.000_1, 2.0, 16));
-        registry.register(
-            "message_commit_seconds",
-            "Time to commit one batch of messages",
-            commit_seconds.clone(),
-        );
-        let broker_publish_failures = Counter::default();
-        registry.register(
-            "broker_publish_failures",
-            "Envelopes that could not be published to the other nodes",
-            broker_publish_failures.clone(),
-        );
-        let resyncs = Counter::default();
-        registry.register(
-            "resyncs",
-            "Times this node closed every socket so clients catch up from the database",
-            resyncs.clone(),
-        );
-        let rate_limited = Family::<LimitLabel, Counter>::default();
-        registry.register(
-            "rate_limited",
-            "Requests and commands refused by a rate limit, by limit",
-            rate_limited.clone(),
-        );
-        let login_failures = Counter::default();
-        registry.register(
-            "login_failures",
-            "Log-ins refused for a wrong username or password",
-            login_failures.clone(),
-        );
+        let r = &mut registry;
         Metrics {
+            sockets_open: registered(r, "sockets_open", "WebSockets open on this node"),
+            deliveries: registered(
+                r,
+                "deliveries",
+                "Frames queued to sockets, one per socket reached",
+            ),
+            frames_dropped: registered(
+                r,
+                "frames_dropped",
+                "Frames dropped at a full socket queue (that socket is closed to resync)",
+            ),
+            sockets_closed: registered(r, "sockets_closed", "Sockets closed, by reason"),
+            commands: registered(
+                r,
+                "commands",
+                "Socket commands, by type and outcome (ok or the error code)",
+            ),
+            commit_seconds: {
+                // 0.1 ms to ~3.3 s, doubling.
+                let histogram = Histogram::new(exponential_buckets(0.000_1, 2.0, 16));
+                r.register(
+                    "message_commit_seconds",
+                    "Time to store one batch of messages",
+                    histogram.clone(),
+                );
+                histogram
+            },
+            broker_publish_failures: registered(
+                r,
+                "broker_publish_failures",
+                "Envelopes that could not be published to the other nodes",
+            ),
+            resyncs: registered(
+                r,
+                "resyncs",
+                "Times this node closed every socket so clients catch up from the database",
+            ),
+            rate_limited: registered(
+                r,
+                "rate_limited",
+                "Requests and commands refused by a rate limit, by limit",
+            ),
+            login_failures: registered(
+                r,
+                "login_failures",
+                "Log-ins refused for a wrong username or password",
+            ),
+            // Last: the fields above borrow it to register themselves.
             registry: Arc::new(registry),
-            sockets_open,
-            deliveries,
-            frames_dropped,
-            sockets_closed,
-            commands,
-            commit_seconds,
-            broker_publish_failures,
-            resyncs,
-            rate_limited,
-            login_failures,
         }
     }
+}
+
+/// A new metric, registered under `name`; the returned handle shares its value.
+fn registered<M: Metric + Clone + Default>(registry: &mut Registry, name: &str, help: &str) -> M {
+    let metric = M::default();
+    registry.register(name, help, metric.clone());
+    metric
 }
 
 impl Metrics {
