@@ -14,7 +14,10 @@
 //! - [`saved_outbox`]: the outbox kept in the tab's `sessionStorage`, so a reload loses no
 //!   unsent message.
 //! - `handle`: the page's state and socket, which the chat components take from context.
-//! - [`view`]: the chat page — the room list and the pane around the open room.
+//! - [`view`]: the chat page — the sidebar and the pane around the open room or a panel.
+//! - `sidebar`: the user's rooms, rooms to join, and direct conversations; a drawer on phones.
+//! - `panels`: browsing rooms, creating one, starting a direct conversation, and a room's
+//!   members with its managers' settings.
 //! - `open_room`: the open room — its timeline (paging back on scroll, staying pinned to the
 //!   newest message), message actions, the outbox and the composer.
 //! - [`time`]: timestamps and day headings in the viewer's time zone.
@@ -29,8 +32,10 @@ mod connection;
 mod fixtures;
 mod handle;
 mod open_room;
+mod panels;
 pub mod outbox;
 pub mod saved_outbox;
+mod sidebar;
 pub mod state;
 pub mod sync;
 pub mod time;

@@ -84,10 +84,10 @@ test("two people chat live across rooms; staff-only holds; the room list updates
   await expect(member.room("Random stuff")).toBeVisible();
   await rooms.createRoom("Doomed");
   await expect(member.room("Doomed")).toBeVisible();
-  await rooms.row("Doomed").getByRole("button", { name: "Delete" }).click();
+  await rooms.delete("Doomed");
   await expect(member.room("Doomed")).toHaveCount(0);
   await member.open("General");
-  await rooms.row("General").getByRole("button", { name: "Make staff-only" }).click();
+  await rooms.setKind("General", "staff_only");
   await expect(member.alert()).toContainText("is for staff only now");
   await expect(member.room("General")).toContainText("staff");
   await expect(memberPage.getByTestId("welcome")).toBeVisible();

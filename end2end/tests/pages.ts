@@ -70,13 +70,26 @@ export class AdminRoomsPage {
   async createRoom(title: string, opts: { staffOnly?: boolean } = {}) {
     const form = this.page.getByTestId("create-room");
     await form.getByLabel("Title").fill(title);
-    if (opts.staffOnly) await form.getByLabel("Staff only").check();
+    if (opts.staffOnly) await form.getByLabel("Who can see it").selectOption("staff_only");
     await form.getByRole("button", { name: "Create room" }).click();
     await expect(this.page.getByTestId("notice")).toHaveText("Room created.");
   }
 
   row(title: string) {
     return this.page.getByTestId(`room-${title}`);
+  }
+
+  async setKind(title: string, kind: "open" | "staff_only" | "closed") {
+    await this.row(title).getByLabel(`Who can see ${title}`).selectOption(kind);
+    await this.row(title).getByRole("button", { name: "Change" }).click();
+    await expect(this.page.getByTestId("notice")).toHaveText("Room updated.");
+  }
+
+  /// Deletes a room, accepting the confirmation the page asks for.
+  async delete(title: string) {
+    this.page.once("dialog", (dialog) => dialog.accept());
+    await this.row(title).getByRole("button", { name: "Delete" }).click();
+    await expect(this.page.getByTestId("notice")).toHaveText("Room deleted.");
   }
 }
 

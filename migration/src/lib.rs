@@ -14,6 +14,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261122_000001_create_users;
 mod m20261122_000002_create_sessions;
 mod m20261122_000003_create_rooms_and_messages;
+mod m20261203_000004_room_kinds;
 
 pub struct Migrator;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000001_create_users::Migration),
             Box::new(m20261122_000002_create_sessions::Migration),
             Box::new(m20261122_000003_create_rooms_and_messages::Migration),
+            Box::new(m20261203_000004_room_kinds::Migration),
         ]
     }
 }

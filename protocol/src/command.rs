@@ -1,6 +1,7 @@
 //! Commands a client sends over its WebSocket.
 
-use crate::ids::{MessageId, RequestId, RoomId};
+use crate::dto::RoomKind;
+use crate::ids::{MessageId, RequestId, RoomId, UserId};
 use serde::{Deserialize, Serialize};
 
 /// One command from the browser. Every command carries the client's `request_id`, echoed on the
@@ -61,13 +62,76 @@ pub enum ClientCommand {
         request_id: RequestId,
         message_id: MessageId,
     },
+    /// Create an open or closed room with the user as its creator and first member, plus
+    /// `members`. Every member's tabs get [`crate::ServerEvent::Joined`]; the creator's carries
+    /// this request id.
+    CreateRoom {
+        request_id: RequestId,
+        title: String,
+        kind: RoomKind,
+        members: Vec<UserId>,
+    },
+    /// Open the direct conversation between the user and `with` (empty: notes to self),
+    /// creating it if that set of people has none yet. Answered by
+    /// [`crate::ServerEvent::Joined`] with this request id.
+    OpenDirect {
+        request_id: RequestId,
+        with: Vec<UserId>,
+    },
+    /// Rename a room the user manages.
+    RenameRoom {
+        request_id: RequestId,
+        room_id: RoomId,
+        title: String,
+    },
+    /// Switch a room the user manages between open and closed.
+    SetRoomKind {
+        request_id: RequestId,
+        room_id: RoomId,
+        kind: RoomKind,
+    },
+    /// Add users to a room the user manages.
+    AddMembers {
+        request_id: RequestId,
+        room_id: RoomId,
+        users: Vec<UserId>,
+    },
+    /// Remove someone from a room the user manages.
+    RemoveMember {
+        request_id: RequestId,
+        room_id: RoomId,
+        user_id: UserId,
+    },
+    /// Delete a room the user manages, with all its messages.
+    DeleteRoom {
+        request_id: RequestId,
+        room_id: RoomId,
+    },
+    /// Find active users whose name contains `query` (for starting a conversation or adding
+    /// members); answered by [`crate::ServerEvent::UsersFound`].
+    FindUsers { request_id: RequestId, query: String },
 }
 
 impl ClientCommand {
     /// Every command's `type`, as it appears on the wire: a frame naming another is an unknown
     /// command, one naming these with bad fields an invalid one.
     pub const TYPES: &'static [&'static str] = &[
-        "ping", "join", "leave", "history", "missed", "send", "edit", "delete",
+        "ping",
+        "join",
+        "leave",
+        "history",
+        "missed",
+        "send",
+        "edit",
+        "delete",
+        "create_room",
+        "open_direct",
+        "rename_room",
+        "set_room_kind",
+        "add_members",
+        "remove_member",
+        "delete_room",
+        "find_users",
     ];
 
     /// This command's `type` on the wire (one of [`ClientCommand::TYPES`]).
@@ -81,6 +145,14 @@ impl ClientCommand {
             ClientCommand::Send { .. } => "send",
             ClientCommand::Edit { .. } => "edit",
             ClientCommand::Delete { .. } => "delete",
+            ClientCommand::CreateRoom { .. } => "create_room",
+            ClientCommand::OpenDirect { .. } => "open_direct",
+            ClientCommand::RenameRoom { .. } => "rename_room",
+            ClientCommand::SetRoomKind { .. } => "set_room_kind",
+            ClientCommand::AddMembers { .. } => "add_members",
+            ClientCommand::RemoveMember { .. } => "remove_member",
+            ClientCommand::DeleteRoom { .. } => "delete_room",
+            ClientCommand::FindUsers { .. } => "find_users",
         }
     }
 
@@ -94,7 +166,15 @@ impl ClientCommand {
             | ClientCommand::Missed { request_id, .. }
             | ClientCommand::Send { request_id, .. }
             | ClientCommand::Edit { request_id, .. }
-            | ClientCommand::Delete { request_id, .. } => *request_id,
+            | ClientCommand::Delete { request_id, .. }
+            | ClientCommand::CreateRoom { request_id, .. }
+            | ClientCommand::OpenDirect { request_id, .. }
+            | ClientCommand::RenameRoom { request_id, .. }
+            | ClientCommand::SetRoomKind { request_id, .. }
+            | ClientCommand::AddMembers { request_id, .. }
+            | ClientCommand::RemoveMember { request_id, .. }
+            | ClientCommand::DeleteRoom { request_id, .. }
+            | ClientCommand::FindUsers { request_id, .. } => *request_id,
         }
     }
 }

@@ -41,13 +41,62 @@ pub struct AdminUserView {
     pub created_at: DateTime<Utc>,
 }
 
-/// A room as the room list shows it. Everyone sees every room; only staff may enter
-/// `staff_only` ones.
+/// What kind of conversation a room is; who may see, join and read it follows from this (the
+/// server's access policy decides, the client only mirrors it for display).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RoomKind {
+    /// Listed to everyone; anyone may join.
+    Open,
+    /// Listed to everyone; only staff may join and read.
+    StaffOnly,
+    /// Listed to and readable by its members only, who are added by the room's managers.
+    Closed,
+    /// A conversation between a fixed set of people (one to [`crate::MAX_DIRECT_MEMBERS`]),
+    /// found again by that set; visible to them alone.
+    Direct,
+}
+
+impl RoomKind {
+    /// Every kind.
+    pub const ALL: [RoomKind; 4] = [
+        RoomKind::Open,
+        RoomKind::StaffOnly,
+        RoomKind::Closed,
+        RoomKind::Direct,
+    ];
+
+    /// The kind as stored and sent (`"staff_only"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RoomKind::Open => "open",
+            RoomKind::StaffOnly => "staff_only",
+            RoomKind::Closed => "closed",
+            RoomKind::Direct => "direct",
+        }
+    }
+
+    /// The kind named `name` (as [`RoomKind::as_str`] writes it).
+    pub fn parse(name: &str) -> Option<RoomKind> {
+        RoomKind::ALL.into_iter().find(|kind| kind.as_str() == name)
+    }
+
+    /// Whether only its members know it exists.
+    pub fn is_private(self) -> bool {
+        matches!(self, RoomKind::Closed | RoomKind::Direct)
+    }
+}
+
+/// A room as the room list shows it. Direct conversations have an empty title: clients name
+/// them after the other participants (from the members `joined` carries).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RoomInfo {
     pub id: RoomId,
     pub title: String,
-    pub staff_only: bool,
+    pub kind: RoomKind,
+    /// Who created it (a manager of it besides the admins); `None` for rooms from before
+    /// rooms had creators, and for direct conversations.
+    pub created_by: Option<UserId>,
 }
 
 /// One posted message.

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerEvent {
     /// First event on every connection: which protocol the server speaks, who the socket
-    /// belongs to (taken from the session cookie at the upgrade), and every room there is. A
+    /// belongs to (taken from the session cookie at the upgrade), and every room they may see. A
     /// [`ServerEvent::Joined`] for each room in `memberships` follows; a reconnecting client
     /// forgets the rooms it held that are not listed (left from another device meanwhile).
     Hello {
@@ -17,6 +17,8 @@ pub enum ServerEvent {
         user: UserSummary,
         rooms: Vec<RoomInfo>,
         memberships: Vec<RoomId>,
+        /// Whether the user may create rooms (the server may keep that to admins).
+        may_create_rooms: bool,
     },
     /// Answer to [`crate::ClientCommand::Ping`].
     Pong { request_id: RequestId },
@@ -31,7 +33,7 @@ pub enum ServerEvent {
         recent: Vec<ChatMessage>,
     },
     /// The user is no longer a member of this room: they left (from any tab), the room became
-    /// staff-only and they are not staff, or the room was deleted.
+    /// staff-only and they are not staff, a manager removed them, or the room was deleted.
     Left {
         request_id: Option<RequestId>,
         room_id: RoomId,
@@ -64,12 +66,21 @@ pub enum ServerEvent {
     MemberJoined { room_id: RoomId, member: Member },
     /// Someone left a room the user is a member of.
     MemberLeft { room_id: RoomId, member: Member },
-    /// An admin created a room.
+    /// A room the user may see was created (or became visible to them).
     RoomAdded { room: RoomInfo },
-    /// An admin renamed a room or switched its staff-only flag.
+    /// A room the user may see was renamed or changed kind; add it if it is new to the list.
     RoomUpdated { room: RoomInfo },
-    /// An admin deleted a room.
+    /// A room was deleted, or the user may no longer see it: drop it from the list.
     RoomRemoved { room_id: RoomId },
+    /// Answer to [`crate::ClientCommand::FindUsers`]: active users whose name contains the
+    /// query, by name, at most [`crate::USER_SEARCH_RESULTS`].
+    UsersFound {
+        request_id: RequestId,
+        users: Vec<Member>,
+    },
+    /// A command whose effects arrive as their own events (a rename, a member added, …) was
+    /// carried out.
+    Done { request_id: RequestId },
     /// A command could not be carried out. The socket stays open.
     Error {
         /// The command this answers; absent when the frame was too broken to find one.
@@ -90,6 +101,8 @@ pub enum LeftReason {
     StaffOnly,
     /// The room was deleted.
     RoomDeleted,
+    /// One of the room's managers removed the user.
+    Removed,
 }
 
 /// Why a command failed: stable, machine-readable, shared with the client.
@@ -104,7 +117,8 @@ pub enum ErrorCode {
     InvalidCommand,
     /// Binary frames are not part of the protocol.
     UnsupportedFrame,
-    /// No such room (or it was deleted).
+    /// No such room: it never existed, was deleted, or is private to people the user is not
+    /// among (the answer never tells which).
     UnknownRoom,
     /// The room is for staff only and the user is not staff.
     StaffOnly,
@@ -120,13 +134,35 @@ pub enum ErrorCode {
     Forbidden,
     /// Too many commands of this kind in a short time; retry later.
     RateLimited,
+    /// A user named in the command does not exist.
+    UnknownUser,
+    /// A user named in the command is disabled.
+    UserDisabled,
+    /// The same user is named twice.
+    DuplicateUser,
+    /// More people than a direct conversation holds, or than one command may add.
+    TooManyMembers,
+    /// A room title that is empty or only invisible characters.
+    EmptyTitle,
+    /// A room title longer than [`crate::MAX_TITLE_CHARS`].
+    TitleTooLong,
+    /// Not a kind this command may set (users create and switch rooms between open and
+    /// closed only).
+    InvalidKind,
+    /// A direct conversation's people are fixed: none can be added or removed, and it cannot
+    /// become a room.
+    DirectIsFixed,
+    /// Only the room's creator and admins may manage it.
+    NotManager,
+    /// Only admins may create rooms on this server.
+    CreationRestricted,
     /// The server failed; the command may be retried.
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, for tests and for tables that list them.
-    pub const ALL: [ErrorCode; 13] = [
+    pub const ALL: [ErrorCode; 23] = [
         ErrorCode::MalformedJson,
         ErrorCode::UnknownCommand,
         ErrorCode::InvalidCommand,
@@ -139,6 +175,16 @@ impl ErrorCode {
         ErrorCode::MessageTooLong,
         ErrorCode::Forbidden,
         ErrorCode::RateLimited,
+        ErrorCode::UnknownUser,
+        ErrorCode::UserDisabled,
+        ErrorCode::DuplicateUser,
+        ErrorCode::TooManyMembers,
+        ErrorCode::EmptyTitle,
+        ErrorCode::TitleTooLong,
+        ErrorCode::InvalidKind,
+        ErrorCode::DirectIsFixed,
+        ErrorCode::NotManager,
+        ErrorCode::CreationRestricted,
         ErrorCode::Internal,
     ];
 
@@ -157,6 +203,16 @@ impl ErrorCode {
             ErrorCode::MessageTooLong => "message_too_long",
             ErrorCode::Forbidden => "forbidden",
             ErrorCode::RateLimited => "rate_limited",
+            ErrorCode::UnknownUser => "unknown_user",
+            ErrorCode::UserDisabled => "user_disabled",
+            ErrorCode::DuplicateUser => "duplicate_user",
+            ErrorCode::TooManyMembers => "too_many_members",
+            ErrorCode::EmptyTitle => "empty_title",
+            ErrorCode::TitleTooLong => "title_too_long",
+            ErrorCode::InvalidKind => "invalid_kind",
+            ErrorCode::DirectIsFixed => "direct_is_fixed",
+            ErrorCode::NotManager => "not_manager",
+            ErrorCode::CreationRestricted => "creation_restricted",
             ErrorCode::Internal => "internal",
         }
     }

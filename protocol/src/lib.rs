@@ -28,15 +28,16 @@ pub mod notice;
 pub mod text;
 
 pub use command::ClientCommand;
-pub use dto::{AdminUserView, ChatMessage, Member, RoomInfo, UserSummary};
+pub use dto::{AdminUserView, ChatMessage, Member, RoomInfo, RoomKind, UserSummary};
 pub use event::{ErrorCode, LeftReason, ServerEvent};
 pub use ids::{MessageId, RequestId, RoomId, UserId};
 pub use limits::{
-    HISTORY_PAGE, MAX_FRAME_BYTES, MAX_MESSAGE_CHARS, MAX_NONCE_CHARS, MAX_PASSWORD_CHARS,
-    MAX_TITLE_CHARS, MAX_USERNAME_CHARS, MIN_PASSWORD_CHARS,
+    HISTORY_PAGE, MAX_ADDED_MEMBERS, MAX_DIRECT_MEMBERS, MAX_FRAME_BYTES, MAX_MESSAGE_CHARS,
+    MAX_NONCE_CHARS, MAX_PASSWORD_CHARS, MAX_TITLE_CHARS, MAX_USER_QUERY_CHARS,
+    MAX_USERNAME_CHARS, MIN_PASSWORD_CHARS, USER_SEARCH_RESULTS,
 };
 pub use notice::Notice;
 
 /// Version of the wire format, sent in [`ServerEvent::Hello`]. A client that sees a version it
 /// does not know reloads the page to fetch matching code.
-pub const PROTOCOL_VERSION: u32 = 3;
+pub const PROTOCOL_VERSION: u32 = 4;

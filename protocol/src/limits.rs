@@ -15,6 +15,16 @@ pub const MAX_PASSWORD_CHARS: usize = 1024;
 /// Longest room title.
 pub const MAX_TITLE_CHARS: usize = 80;
 
+/// Most people in a direct conversation, the user starting it included.
+pub const MAX_DIRECT_MEMBERS: usize = 8;
+
+/// Most users one command may add to a room (on creation, or adding members).
+pub const MAX_ADDED_MEMBERS: usize = 50;
+
+/// Longest user-search query, and most users one search answers with.
+pub const MAX_USER_QUERY_CHARS: usize = MAX_USERNAME_CHARS;
+pub const USER_SEARCH_RESULTS: usize = 20;
+
 /// Longest message body.
 pub const MAX_MESSAGE_CHARS: usize = 4000;
 

@@ -5,7 +5,7 @@
 use chrono::{TimeZone, Utc};
 use protocol::{
     AdminUserView, ChatMessage, ClientCommand, ErrorCode, LeftReason, Member, MessageId, RequestId,
-    RoomId, RoomInfo, ServerEvent, UserId, UserSummary,
+    RoomId, RoomInfo, RoomKind, ServerEvent, UserId, UserSummary,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -43,7 +43,8 @@ fn lobby() -> RoomInfo {
     RoomInfo {
         id: RoomId(3),
         title: "Lobby".into(),
-        staff_only: false,
+        kind: RoomKind::Open,
+        created_by: None,
     }
 }
 
@@ -135,8 +136,9 @@ fn hello_event() {
             user: alice(),
             rooms: vec![lobby()],
             memberships: vec![RoomId(3)],
+            may_create_rooms: true,
         },
-        r#"{"type":"hello","protocol_version":1,"user":{"id":7,"username":"alice","is_admin":true,"is_staff":false},"rooms":[{"id":3,"title":"Lobby","staff_only":false}],"memberships":[3]}"#,
+        r#"{"type":"hello","protocol_version":1,"user":{"id":7,"username":"alice","is_admin":true,"is_staff":false},"rooms":[{"id":3,"title":"Lobby","kind":"open","created_by":null}],"memberships":[3],"may_create_rooms":true}"#,
     );
 }
 
@@ -150,7 +152,7 @@ fn membership_events() {
             recent: vec![message()],
         },
         &format!(
-            r#"{{"type":"joined","request_id":1,"room":{{"id":3,"title":"Lobby","staff_only":false}},"members":[{{"id":8,"username":"bob"}}],"recent":[{MESSAGE_JSON}]}}"#
+            r#"{{"type":"joined","request_id":1,"room":{{"id":3,"title":"Lobby","kind":"open","created_by":null}},"members":[{{"id":8,"username":"bob"}}],"recent":[{MESSAGE_JSON}]}}"#
         ),
     );
     golden(
@@ -165,6 +167,7 @@ fn membership_events() {
         (LeftReason::Left, "left"),
         (LeftReason::StaffOnly, "staff_only"),
         (LeftReason::RoomDeleted, "room_deleted"),
+        (LeftReason::Removed, "removed"),
     ] {
         golden(reason, &format!("\"{name}\""));
     }
@@ -249,16 +252,91 @@ fn message_event() {
 fn room_list_events() {
     golden(
         ServerEvent::RoomAdded { room: lobby() },
-        r#"{"type":"room_added","room":{"id":3,"title":"Lobby","staff_only":false}}"#,
+        r#"{"type":"room_added","room":{"id":3,"title":"Lobby","kind":"open","created_by":null}}"#,
     );
     golden(
         ServerEvent::RoomUpdated { room: lobby() },
-        r#"{"type":"room_updated","room":{"id":3,"title":"Lobby","staff_only":false}}"#,
+        r#"{"type":"room_updated","room":{"id":3,"title":"Lobby","kind":"open","created_by":null}}"#,
     );
     golden(
         ServerEvent::RoomRemoved { room_id: RoomId(3) },
         r#"{"type":"room_removed","room_id":3}"#,
     );
+}
+
+#[test]
+fn conversation_commands() {
+    golden(
+        ClientCommand::CreateRoom {
+            request_id: RequestId(1),
+            title: "Plans".into(),
+            kind: RoomKind::Closed,
+            members: vec![UserId(8)],
+        },
+        r#"{"type":"create_room","request_id":1,"title":"Plans","kind":"closed","members":[8]}"#,
+    );
+    golden(
+        ClientCommand::OpenDirect {
+            request_id: RequestId(2),
+            with: vec![UserId(8), UserId(9)],
+        },
+        r#"{"type":"open_direct","request_id":2,"with":[8,9]}"#,
+    );
+    golden(
+        ClientCommand::SetRoomKind {
+            request_id: RequestId(3),
+            room_id: RoomId(3),
+            kind: RoomKind::Open,
+        },
+        r#"{"type":"set_room_kind","request_id":3,"room_id":3,"kind":"open"}"#,
+    );
+    golden(
+        ClientCommand::RemoveMember {
+            request_id: RequestId(4),
+            room_id: RoomId(3),
+            user_id: UserId(8),
+        },
+        r#"{"type":"remove_member","request_id":4,"room_id":3,"user_id":8}"#,
+    );
+    golden(
+        ClientCommand::FindUsers {
+            request_id: RequestId(5),
+            query: "bo".into(),
+        },
+        r#"{"type":"find_users","request_id":5,"query":"bo"}"#,
+    );
+}
+
+#[test]
+fn conversation_events() {
+    golden(
+        ServerEvent::UsersFound {
+            request_id: RequestId(5),
+            users: vec![bob()],
+        },
+        r#"{"type":"users_found","request_id":5,"users":[{"id":8,"username":"bob"}]}"#,
+    );
+    golden(
+        ServerEvent::Done {
+            request_id: RequestId(6),
+        },
+        r#"{"type":"done","request_id":6}"#,
+    );
+    golden(
+        ServerEvent::RoomAdded {
+            room: RoomInfo {
+                id: RoomId(4),
+                title: String::new(),
+                kind: RoomKind::Direct,
+                created_by: Some(UserId(7)),
+            },
+        },
+        r#"{"type":"room_added","room":{"id":4,"title":"","kind":"direct","created_by":7}}"#,
+    );
+    for kind in RoomKind::ALL {
+        golden(kind, &format!("\"{}\"", kind.as_str()));
+        assert_eq!(RoomKind::parse(kind.as_str()), Some(kind));
+    }
 }
 
 #[test]
@@ -306,8 +384,19 @@ fn every_error_code() {
         (ErrorCode::MessageTooLong, "message_too_long"),
         (ErrorCode::Forbidden, "forbidden"),
         (ErrorCode::RateLimited, "rate_limited"),
+        (ErrorCode::UnknownUser, "unknown_user"),
+        (ErrorCode::UserDisabled, "user_disabled"),
+        (ErrorCode::DuplicateUser, "duplicate_user"),
+        (ErrorCode::TooManyMembers, "too_many_members"),
+        (ErrorCode::EmptyTitle, "empty_title"),
+        (ErrorCode::TitleTooLong, "title_too_long"),
+        (ErrorCode::InvalidKind, "invalid_kind"),
+        (ErrorCode::DirectIsFixed, "direct_is_fixed"),
+        (ErrorCode::NotManager, "not_manager"),
+        (ErrorCode::CreationRestricted, "creation_restricted"),
         (ErrorCode::Internal, "internal"),
     ];
+    assert_eq!(all.len(), ErrorCode::ALL.len(), "every code is pinned");
     for (code, name) in all {
         golden(code, &format!("\"{name}\""));
     }
@@ -379,6 +468,44 @@ fn command_types_are_listed_exactly() {
         ClientCommand::Delete {
             request_id: RequestId(1),
             message_id: MessageId(1),
+        },
+        ClientCommand::CreateRoom {
+            request_id: RequestId(1),
+            title: "t".into(),
+            kind: RoomKind::Closed,
+            members: vec![UserId(2)],
+        },
+        ClientCommand::OpenDirect {
+            request_id: RequestId(1),
+            with: vec![UserId(2)],
+        },
+        ClientCommand::RenameRoom {
+            request_id: RequestId(1),
+            room_id: RoomId(1),
+            title: "t".into(),
+        },
+        ClientCommand::SetRoomKind {
+            request_id: RequestId(1),
+            room_id: RoomId(1),
+            kind: RoomKind::Open,
+        },
+        ClientCommand::AddMembers {
+            request_id: RequestId(1),
+            room_id: RoomId(1),
+            users: vec![UserId(2)],
+        },
+        ClientCommand::RemoveMember {
+            request_id: RequestId(1),
+            room_id: RoomId(1),
+            user_id: UserId(2),
+        },
+        ClientCommand::DeleteRoom {
+            request_id: RequestId(1),
+            room_id: RoomId(1),
+        },
+        ClientCommand::FindUsers {
+            request_id: RequestId(1),
+            query: "bo".into(),
         },
     ];
     let mut seen = Vec::new();

@@ -23,7 +23,7 @@ impl Backend for ServerBackend {
     }
 
     async fn list_rooms(&self) -> Result<Vec<RoomInfo>, String> {
-        rooms::list(&self.db)
+        rooms::managed(&self.db)
             .await
             .map(|all| all.iter().map(rooms::Room::info).collect())
             .map_err(|err| {

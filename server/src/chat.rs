@@ -7,6 +7,9 @@
 //! - [`access`]: the one access policy, `decide(viewer, room kind, membership, action)`.
 //! - [`membership`]: joining and leaving, a room's kind changing, a user's roles changing, and
 //!   keeping each node's hub in step with the database.
+//! - [`conversations`]: rooms users create, direct conversations opened on demand, and what
+//!   a room's managers change (title, kind, members, deletion) — from a socket or the admin
+//!   area alike.
 //! - [`connection`]: a socket's open and close hooks (registration, standing, greeting).
 //! - [`facts`]: a stored user and room as the policy's viewer and room kind.
 //! - [`events`]: one function per happening (message posted, room renamed, …) → envelopes for
@@ -18,6 +21,7 @@
 
 pub mod access;
 pub mod connection;
+pub mod conversations;
 pub mod events;
 pub mod facts;
 pub mod limits;

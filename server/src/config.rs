@@ -83,6 +83,11 @@ pub struct Config {
     #[arg(long, env = "WHISPER_OPEN_SIGNUP")]
     pub open_signup: bool,
 
+    /// Who may create rooms from the chat page: `everyone` (open and closed rooms) or
+    /// `admins`. Direct conversations are open to everyone either way.
+    #[arg(long, env = "WHISPER_ROOM_CREATION", value_enum, default_value_t = RoomCreation::Everyone)]
+    pub room_creation: RoomCreation,
+
     /// Failed-or-not log-in attempts allowed per username per minute.
     #[arg(long, env = "WHISPER_LOGIN_PER_USER_PER_MINUTE", default_value_t = 5)]
     pub login_per_user_per_minute: u32,
@@ -136,6 +141,13 @@ pub struct Config {
     /// Hold points for tests (see `pause`); never set outside tests.
     #[arg(skip)]
     pub pauses: Pauses,
+}
+
+/// Who may create rooms (`WHISPER_ROOM_CREATION`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RoomCreation {
+    Everyone,
+    Admins,
 }
 
 impl Config {

@@ -146,10 +146,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/admin/rooms", post(admin::rooms::create))
         .route("/admin/rooms/{id}/title", post(admin::rooms::rename))
-        .route(
-            "/admin/rooms/{id}/staff_only",
-            post(admin::rooms::set_staff_only),
-        )
+        .route("/admin/rooms/{id}/kind", post(admin::rooms::set_kind))
         .route("/admin/rooms/{id}/delete", post(admin::rooms::delete))
         .route("/ws", get(ws::upgrade))
         .route("/healthz", get(health::healthz))

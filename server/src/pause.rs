@@ -24,6 +24,9 @@ pub enum Point {
     JoinLookedUp,
     /// A room's kind change is committed, and nothing of it published yet.
     KindChangeCommitted,
+    /// An `open_direct` found no conversation for its set of people, and has not yet tried
+    /// to store one.
+    DirectLookedUp,
 }
 
 /// The armed points of one server (cheap to clone; clones share them).

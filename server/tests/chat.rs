@@ -6,7 +6,9 @@
 mod common;
 
 use common::{Client, Tab, TestServer, location, messages, server_with_users};
-use protocol::{ClientCommand, ErrorCode, LeftReason, MAX_MESSAGE_CHARS, RoomId, ServerEvent};
+use protocol::{
+    ClientCommand, ErrorCode, LeftReason, MAX_MESSAGE_CHARS, RoomId, RoomKind, ServerEvent,
+};
 use whisper::config::Config;
 
 on_both_databases!(
@@ -218,8 +220,8 @@ async fn staff_only_rooms_refuse_non_staff_on_join_send_and_fan_out(db: String) 
     root.join(open_room).await;
     let flip = admin
         .post_form(
-            &format!("/admin/rooms/{open_room}/staff_only"),
-            &[("value", "true")],
+            &format!("/admin/rooms/{open_room}/kind"),
+            &[("kind", "staff_only")],
         )
         .await;
     assert_eq!(location(&flip), "/admin/rooms?notice=room_updated");
@@ -380,8 +382,8 @@ async fn room_list_changes_reach_every_tab_live(db: String) {
         })
         .await;
     assert_eq!(
-        (added.id, added.title.as_str(), added.staff_only),
-        (room, "Fresh", false)
+        (added.id, added.title.as_str(), added.kind),
+        (room, "Fresh", RoomKind::Open)
     );
 
     let rename = admin
@@ -405,8 +407,8 @@ async fn room_list_changes_reach_every_tab_live(db: String) {
 
     let flip = admin
         .post_form(
-            &format!("/admin/rooms/{room}/staff_only"),
-            &[("value", "true")],
+            &format!("/admin/rooms/{room}/kind"),
+            &[("kind", "staff_only")],
         )
         .await;
     assert_eq!(location(&flip), "/admin/rooms?notice=room_updated");
@@ -416,7 +418,7 @@ async fn room_list_changes_reach_every_tab_live(db: String) {
             _ => None,
         })
         .await;
-    assert!(updated.staff_only);
+    assert_eq!(updated.kind, RoomKind::StaffOnly);
 
     let delete = admin
         .post_form(&format!("/admin/rooms/{room}/delete"), &[])

@@ -9,7 +9,7 @@
 mod common;
 
 use common::{
-    Backend, Client, Tab, TestDatabase, TestServer, fresh_database, fresh_redis, location,
+    Backend, Client, Tab, TestServer, fresh_database, fresh_redis, location, two_nodes,
 };
 use fred::interfaces::ClientLike;
 use protocol::{ChatMessage, ClientCommand, LeftReason, RoomId, ServerEvent};
@@ -19,23 +19,6 @@ use whisper::config::Config;
 /// The fault test kills every pub/sub connection on the Redis server, other tests' too: the
 /// tests of this file take turns.
 static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-/// Two nodes on one fresh PostgreSQL database and one Redis prefix, or `None` (skipped). The
-/// database goes when its guard is dropped: bind it first, so that it outlives the nodes.
-async fn two_nodes() -> Option<(TestDatabase, TestServer, TestServer)> {
-    let database = fresh_database(Backend::Postgres).await?;
-    let (redis, prefix) = fresh_redis().await?;
-    let node = |database: &str| {
-        let mut config = Config::for_database(database);
-        config.redis_url = Some(redis.clone());
-        config.redis_prefix = prefix.clone();
-        config.sends_per_second = 10_000;
-        config
-    };
-    let a = TestServer::start_with(node(&database.url)).await;
-    let b = TestServer::start_with(node(&database.url)).await;
-    Some((database, a, b))
-}
 
 async fn message_with(tab: &mut Tab, body: &str) -> ChatMessage {
     tab.until(|event| match event {
@@ -105,8 +88,8 @@ async fn events_cross_between_nodes() {
     // hears nothing more from the room; root (staff) stays.
     let flip = admin_on_b
         .post_form(
-            &format!("/admin/rooms/{lobby}/staff_only"),
-            &[("value", "true")],
+            &format!("/admin/rooms/{lobby}/kind"),
+            &[("kind", "staff_only")],
         )
         .await;
     assert_eq!(location(&flip), "/admin/rooms?notice=room_updated");

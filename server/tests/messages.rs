@@ -39,7 +39,10 @@ async fn concurrent_posts_get_gapless_seqs_per_room(url: String) {
     .member();
     let mut room_ids = Vec::new();
     for title in ["a", "b", "c"] {
-        let room = rooms::create(&db, title, false).await.unwrap().id();
+        let room = rooms::create(&db, title, protocol::RoomKind::Open, None)
+            .await
+            .unwrap()
+            .id();
         rooms::add_member(&db, room, author.id).await.unwrap();
         room_ids.push(room);
     }

@@ -81,8 +81,8 @@ async fn a_join_racing_a_switch_to_staff_only_is_refused(url: String) {
     held.reached().await;
     let switched = admin
         .post_form(
-            &format!("/admin/rooms/{room}/staff_only"),
-            &[("value", "true")],
+            &format!("/admin/rooms/{room}/kind"),
+            &[("kind", "staff_only")],
         )
         .await;
     assert_eq!(location(&switched), "/admin/rooms?notice=room_updated");
@@ -122,8 +122,8 @@ async fn posts_are_refused_once_a_switch_to_staff_only_commits(url: String) {
     alice.join(room).await;
 
     let mut held = server.state.pauses.arm(Point::KindChangeCommitted);
-    let path = format!("/admin/rooms/{room}/staff_only");
-    let switch = admin.post_form(&path, &[("value", "true")]);
+    let path = format!("/admin/rooms/{room}/kind");
+    let switch = admin.post_form(&path, &[("kind", "staff_only")]);
     let post_meanwhile = async {
         held.reached().await;
         let sent = alice.say(room, "sneaking in").await;

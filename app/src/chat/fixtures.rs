@@ -5,7 +5,8 @@ use super::state::ChatState;
 use super::timeline::Entry;
 use chrono::{TimeZone, Utc};
 use protocol::{
-    ChatMessage, ClientCommand, HISTORY_PAGE, Member, MessageId, RoomId, RoomInfo, ServerEvent,
+    ChatMessage, ClientCommand, HISTORY_PAGE, Member, MessageId, RoomId, RoomInfo, RoomKind,
+    ServerEvent,
     UserId, UserSummary,
 };
 
@@ -13,7 +14,8 @@ pub fn room(id: i64, title: &str) -> RoomInfo {
     RoomInfo {
         id: RoomId(id),
         title: title.into(),
-        staff_only: false,
+        kind: RoomKind::Open,
+        created_by: None,
     }
 }
 
@@ -55,6 +57,7 @@ pub fn hello(rooms: Vec<RoomInfo>) -> ServerEvent {
         },
         rooms,
         memberships,
+        may_create_rooms: true,
     }
 }
 

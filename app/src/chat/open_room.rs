@@ -6,50 +6,70 @@
 //! is kept where it was while the page is prepended (the browser's own scroll anchoring is off,
 //! as not every browser has it).
 
-use super::handle::Chat;
+use super::handle::{Chat, Panel};
 use super::outbox::Pending;
+use super::panels::{Members, confirm};
 use super::state::{ChatState, Connection};
 use super::time::{clock, day_label, local};
 use super::timeline::Entry;
 use chrono::NaiveDate;
 use leptos::html;
 use leptos::prelude::*;
-use protocol::{ChatMessage, MessageId, RoomId};
+use protocol::{ChatMessage, MessageId, RoomId, RoomKind};
 
 /// How close to the bottom (px) still counts as "at the bottom".
 const PINNED_SLACK: i32 = 48;
 /// How close to the top (px) starts loading the previous page.
 const LOAD_OLDER_WITHIN: i32 = 300;
+/// Messages by one author less than this far apart (and on one day) form a run: name and time
+/// are shown once, on the first.
+const RUN_SECONDS: i64 = 5 * 60;
 
-/// One line of the timeline as drawn: a day heading or an entry.
+/// One line of the timeline as drawn: a day heading, or an entry (`true`: a message that
+/// continues its author's run).
 #[derive(Debug, Clone, PartialEq)]
 enum Row {
     Day(NaiveDate),
-    Line(Entry),
+    Line(Entry, bool),
 }
 
 impl Row {
     fn key(&self) -> String {
         match self {
             Row::Day(day) => format!("d{day}"),
-            Row::Line(entry) => entry.key(),
+            Row::Line(entry, false) => entry.key(),
+            Row::Line(entry, true) => format!("{}+", entry.key()),
         }
     }
 }
 
-/// The timeline with a heading before the first message of each day.
+/// The timeline with a heading before the first message of each day, and each message marked
+/// when it continues the run of the message before it.
 fn rows(timeline: &[Entry]) -> Vec<Row> {
     let mut rows = Vec::with_capacity(timeline.len() + 4);
     let mut current_day = None;
+    let mut previous: Option<&ChatMessage> = None;
     for entry in timeline {
-        if let Entry::Message(message) = entry {
-            let day = local(message.created_at).date();
-            if current_day != Some(day) {
-                current_day = Some(day);
-                rows.push(Row::Day(day));
+        let mut continues = false;
+        match entry {
+            Entry::Message(message) => {
+                let day = local(message.created_at).date();
+                if current_day != Some(day) {
+                    current_day = Some(day);
+                    rows.push(Row::Day(day));
+                    previous = None;
+                }
+                continues = previous.is_some_and(|before| {
+                    before.author.id == message.author.id
+                        && !before.deleted
+                        && (message.created_at - before.created_at).num_seconds() < RUN_SECONDS
+                });
+                previous = Some(message);
             }
+            // A notice between two messages ends the run.
+            Entry::Notice { .. } => previous = None,
         }
-        rows.push(Row::Line(entry.clone()));
+        rows.push(Row::Line(entry.clone(), continues));
     }
     rows
 }
@@ -72,13 +92,9 @@ pub fn OpenRoom(id: RoomId) -> impl IntoView {
         return ().into_any();
     };
     let state = chat.state;
-    let title = move || {
-        state.with(|s| {
-            s.room(id)
-                .map(|room| room.title.clone())
-                .unwrap_or_default()
-        })
-    };
+    let title = Memo::new(move |_| state.with(|s| s.display_title(id)));
+    let kind = Memo::new(move |_| state.with(|s| s.room(id).map(|room| room.kind)));
+    let members_open = move || chat.panel.get() == Panel::Members;
     let member_count =
         move || state.with(|s| s.joined.get(&id).map_or(0, |room| room.members.len()));
     let timeline = Memo::new(move |_| {
@@ -219,19 +235,46 @@ pub fn OpenRoom(id: RoomId) -> impl IntoView {
         }
     };
 
+    let leave = move |_| {
+        let private = kind.get_untracked() == Some(RoomKind::Closed);
+        let question = format!("Leave {}? Only its managers can add you back.", title.get_untracked());
+        if !private || confirm(&question) {
+            chat.act(|s| Some(s.leave(id)));
+        }
+    };
     view! {
         <header class="room-head">
-            <h1 data-testid="room-title">{title}</h1>
-            <span class="aside">
+            <h1 data-testid="room-title">{move || title.get()}</h1>
+            {move || {
+                let (class, label) = match kind.get()? {
+                    RoomKind::StaffOnly => ("badge staff", "staff only"),
+                    RoomKind::Closed => ("badge closed", "closed"),
+                    RoomKind::Direct => ("badge closed", "direct"),
+                    RoomKind::Open => return None,
+                };
+                Some(view! { <span class=class data-testid="room-kind">{label}</span> })
+            }}
+            <button
+                class="small link-button"
+                aria-expanded=move || members_open().to_string()
+                data-testid="members-button"
+                on:click=move |_| chat.panel.update(|panel| {
+                    *panel = if *panel == Panel::Members { Panel::None } else { Panel::Members };
+                })
+            >
                 {move || match member_count() {
                     1 => "1 member".to_owned(),
                     n => format!("{n} members"),
                 }}
-            </span>
-            <button class="small" data-testid="leave" on:click=move |_| chat.act(|s| Some(s.leave(id)))>
-                "Leave"
             </button>
+            <Show when=move || kind.get() != Some(RoomKind::Direct)>
+                <button class="small" data-testid="leave" on:click=leave>
+                    "Leave"
+                </button>
+            </Show>
         </header>
+        <div class="room-body">
+        <div class="timeline-column">
         <div class="timeline-frame">
             <ol class="timeline" node_ref=list data-testid="timeline" on:scroll=on_scroll>
                 <li class="history-edge">{history_edge}</li>
@@ -249,10 +292,10 @@ pub fn OpenRoom(id: RoomId) -> impl IntoView {
                             }
                                 .into_any()
                         }
-                        Row::Line(Entry::Message(message)) => {
-                            view! { <MessageLine message editing /> }.into_any()
+                        Row::Line(Entry::Message(message), continues) => {
+                            view! { <MessageLine message editing continues /> }.into_any()
                         }
-                        Row::Line(Entry::Notice { text, .. }) => {
+                        Row::Line(Entry::Notice { text, .. }, _) => {
                             view! { <li class="notice-line" data-testid="member-notice">{text}</li> }
                                 .into_any()
                         }
@@ -273,7 +316,7 @@ pub fn OpenRoom(id: RoomId) -> impl IntoView {
                 node_ref=input
                 type="text"
                 name="body"
-                placeholder=move || format!("Message {}", title())
+                placeholder=move || format!("Message {}", title.get())
                 aria-label="Message"
                 autocomplete="off"
                 maxlength=protocol::MAX_MESSAGE_CHARS.to_string()
@@ -281,13 +324,22 @@ pub fn OpenRoom(id: RoomId) -> impl IntoView {
             />
             <button type="submit">"Send"</button>
         </form>
+        </div>
+        <Show when=members_open>
+            <Members id />
+        </Show>
+        </div>
     }
     .into_any()
 }
 
 /// One posted message, with its author's (and admins') actions, or the form editing it.
 #[component]
-fn MessageLine(message: ChatMessage, editing: RwSignal<Option<MessageId>>) -> impl IntoView {
+fn MessageLine(
+    message: ChatMessage,
+    editing: RwSignal<Option<MessageId>>,
+    continues: bool,
+) -> impl IntoView {
     let Some(chat) = use_context::<Chat>() else {
         return ().into_any();
     };
@@ -300,6 +352,7 @@ fn MessageLine(message: ChatMessage, editing: RwSignal<Option<MessageId>>) -> im
         )
     });
     let deleted = message.deleted;
+    let (author_id, author_name) = (message.author.id, message.author.username.clone());
     let edited = message.edited_at.is_some() && !deleted;
     let body = message.body.clone();
     let field: NodeRef<html::Input> = NodeRef::new();
@@ -356,9 +409,30 @@ fn MessageLine(message: ChatMessage, editing: RwSignal<Option<MessageId>>) -> im
     };
 
     view! {
-        <li class="message" class:own=own class:deleted=deleted data-testid="message" data-seq=message.seq.to_string()>
+        <li
+            class="message"
+            class:own=own
+            class:deleted=deleted
+            class:continues=continues
+            data-testid="message"
+            data-seq=message.seq.to_string()
+        >
             <div class="meta">
-                <span class="author">{message.author.username.clone()}</span>
+                {if own {
+                    view! { <span class="author">{author_name}</span> }.into_any()
+                } else {
+                    view! {
+                        <button
+                            class="author link-button"
+                            title=format!("Message {author_name}")
+                            data-testid="author"
+                            on:click=move |_| chat.message(vec![author_id])
+                        >
+                            {author_name.clone()}
+                        </button>
+                    }
+                    .into_any()
+                }}
                 <time datetime=message.created_at.to_rfc3339()>{clock(message.created_at)}</time>
                 {edited.then(|| view! { <span class="edited" data-testid="edited">"edited"</span> })}
                 {(!deleted && (own || may_delete))
@@ -432,9 +506,4 @@ fn PendingLine(pending: Pending) -> impl IntoView {
         </li>
     }
     .into_any()
-}
-
-/// The browser's confirmation dialog; the server render never asks.
-fn confirm(question: &str) -> bool {
-    window().confirm_with_message(question).unwrap_or(false)
 }

@@ -14,8 +14,8 @@ use super::saved_outbox::SavedOutbox;
 use super::sync::{Refused, RequestIds};
 use super::timeline::{Entry, JoinedRoom, first_gap};
 use protocol::{
-    ChatMessage, ClientCommand, ErrorCode, HISTORY_PAGE, LeftReason, MessageId, RequestId, RoomId,
-    RoomInfo, ServerEvent, UserSummary,
+    ChatMessage, ClientCommand, ErrorCode, HISTORY_PAGE, LeftReason, Member, MessageId, RequestId,
+    RoomId, RoomInfo, RoomKind, ServerEvent, UserId, UserSummary,
 };
 use std::collections::HashMap;
 
@@ -46,12 +46,23 @@ pub struct ChatState {
     /// The room on screen.
     pub active: Option<RoomId>,
     pub alert: Option<Alert>,
+    /// Whether this user may create rooms (the server's setting).
+    pub may_create_rooms: bool,
+    /// The answer to the latest user search (the pickers'), once it arrives.
+    pub found_users: Option<Vec<Member>>,
+    /// The newest message that arrived live in the open room, as the page's polite live region
+    /// reads it out (never loaded history).
+    pub announcement: Option<String>,
     pub outbox: Outbox,
     /// Messages an earlier load of this tab left unsent, until `hello` says whose they are.
     saved: Option<SavedOutbox>,
     /// The room to open when its `joined` arrives: one the user asked to join or open, or the
     /// first of their rooms on the page's first greeting. No other `joined` opens a room.
     pending_open: Option<RoomId>,
+    /// The `create_room` or `open_direct` whose `joined` opens its room.
+    pending_created: Option<RequestId>,
+    /// The user search whose answer is awaited; older answers are stale.
+    pending_search: Option<RequestId>,
     requests: RequestIds,
     next_notice: u64,
 }
@@ -88,8 +99,89 @@ impl ChatState {
     }
 
     fn title(&self, id: RoomId) -> String {
-        self.room(id)
-            .map_or_else(|| "the room".to_owned(), |room| room.title.clone())
+        if self.room(id).is_none() {
+            return "the room".to_owned();
+        }
+        self.display_title(id)
+    }
+
+    /// How a room is named on screen: its title, or for a direct conversation the other
+    /// participants' names ("Notes to self" when there are none).
+    pub fn display_title(&self, id: RoomId) -> String {
+        let Some(room) = self.room(id) else {
+            return String::new();
+        };
+        if room.kind != RoomKind::Direct {
+            return room.title.clone();
+        }
+        let me = self.me.as_ref().map(|me| me.id);
+        let others: Vec<&str> = self
+            .joined
+            .get(&id)
+            .map(|joined| {
+                joined
+                    .members
+                    .iter()
+                    .filter(|member| Some(member.id) != me)
+                    .map(|member| member.username.as_str())
+                    .collect()
+            })
+            .unwrap_or_default();
+        if others.is_empty() {
+            "Notes to self".to_owned()
+        } else {
+            others.join(", ")
+        }
+    }
+
+    /// The rooms the user is in, direct conversations aside, by title.
+    pub fn my_rooms(&self) -> Vec<RoomInfo> {
+        self.rooms
+            .iter()
+            .filter(|room| room.kind != RoomKind::Direct && self.joined.contains_key(&room.id))
+            .cloned()
+            .collect()
+    }
+
+    /// Listed rooms the user is not in and may join (open ones; staff-only ones for staff).
+    pub fn joinable_rooms(&self) -> Vec<RoomInfo> {
+        let staff = self.me.as_ref().is_some_and(|me| me.is_staff);
+        self.rooms
+            .iter()
+            .filter(|room| !self.joined.contains_key(&room.id))
+            .filter(|room| room.kind == RoomKind::Open || (room.kind == RoomKind::StaffOnly && staff))
+            .cloned()
+            .collect()
+    }
+
+    /// The user's direct conversations, the most recently active first (a new one, with no
+    /// messages yet, on top).
+    pub fn direct_rooms(&self) -> Vec<RoomId> {
+        let mut direct: Vec<(Option<chrono::DateTime<chrono::Utc>>, RoomId)> = self
+            .rooms
+            .iter()
+            .filter(|room| room.kind == RoomKind::Direct)
+            .filter_map(|room| {
+                let joined = self.joined.get(&room.id)?;
+                Some((joined.newest_message().map(|m| m.created_at), room.id))
+            })
+            .collect();
+        direct.sort_by(|a, b| match (a.0, b.0) {
+            (None, None) => b.1.cmp(&a.1),
+            (None, Some(_)) => std::cmp::Ordering::Less,
+            (Some(_), None) => std::cmp::Ordering::Greater,
+            (Some(x), Some(y)) => y.cmp(&x),
+        });
+        direct.into_iter().map(|(_, id)| id).collect()
+    }
+
+    /// Whether the user manages `room`: its creator or an admin, never of a direct
+    /// conversation. (The server decides; this only chooses what to offer.)
+    pub fn manages(&self, room: RoomId) -> bool {
+        let (Some(me), Some(room)) = (self.me.as_ref(), self.room(room)) else {
+            return false;
+        };
+        room.kind != RoomKind::Direct && (me.is_admin || room.created_by == Some(me.id))
     }
 
     fn notice(&mut self, room: RoomId, text: String) {
@@ -186,6 +278,98 @@ impl ChatState {
         }
         let before_seq = joined.oldest_seq().unwrap_or(i64::MAX);
         joined.sync.ask_older(room, before_seq, &mut self.requests)
+    }
+
+    /// Creates a room; it opens when its `joined` arrives.
+    pub fn create_room(&mut self, title: &str, kind: RoomKind, members: Vec<UserId>) -> ClientCommand {
+        self.alert = None;
+        let request_id = self.requests.issue();
+        self.pending_created = Some(request_id);
+        ClientCommand::CreateRoom {
+            request_id,
+            title: title.trim().to_owned(),
+            kind,
+            members,
+        }
+    }
+
+    /// Opens the direct conversation with `with`: at once when this tab holds it, else by
+    /// asking the server (which finds or creates it; it opens on `joined`).
+    pub fn open_direct(&mut self, mut with: Vec<UserId>) -> Option<ClientCommand> {
+        self.alert = None;
+        let me = self.me.as_ref()?.id;
+        with.retain(|user| *user != me);
+        with.sort();
+        with.dedup();
+        let known = self.rooms.iter().find(|room| {
+            room.kind == RoomKind::Direct
+                && self.joined.get(&room.id).is_some_and(|joined| {
+                    let mut others: Vec<UserId> = joined
+                        .members
+                        .iter()
+                        .map(|member| member.id)
+                        .filter(|id| *id != me)
+                        .collect();
+                    others.sort();
+                    others == with
+                })
+        });
+        if let Some(room) = known.map(|room| room.id) {
+            return self.open(room);
+        }
+        let request_id = self.requests.issue();
+        self.pending_created = Some(request_id);
+        Some(ClientCommand::OpenDirect { request_id, with })
+    }
+
+    pub fn rename_room(&mut self, room: RoomId, title: &str) -> ClientCommand {
+        ClientCommand::RenameRoom {
+            request_id: self.requests.issue(),
+            room_id: room,
+            title: title.trim().to_owned(),
+        }
+    }
+
+    pub fn set_room_kind(&mut self, room: RoomId, kind: RoomKind) -> ClientCommand {
+        ClientCommand::SetRoomKind {
+            request_id: self.requests.issue(),
+            room_id: room,
+            kind,
+        }
+    }
+
+    pub fn add_members(&mut self, room: RoomId, users: Vec<UserId>) -> ClientCommand {
+        ClientCommand::AddMembers {
+            request_id: self.requests.issue(),
+            room_id: room,
+            users,
+        }
+    }
+
+    pub fn remove_member(&mut self, room: RoomId, user: UserId) -> ClientCommand {
+        ClientCommand::RemoveMember {
+            request_id: self.requests.issue(),
+            room_id: room,
+            user_id: user,
+        }
+    }
+
+    pub fn delete_room(&mut self, room: RoomId) -> ClientCommand {
+        ClientCommand::DeleteRoom {
+            request_id: self.requests.issue(),
+            room_id: room,
+        }
+    }
+
+    /// Asks for the users whose name contains `query`; the answer replaces
+    /// [`ChatState::found_users`].
+    pub fn find_users(&mut self, query: &str) -> ClientCommand {
+        let request_id = self.requests.issue();
+        self.pending_search = Some(request_id);
+        ClientCommand::FindUsers {
+            request_id,
+            query: query.trim().to_owned(),
+        }
     }
 
     pub fn leave(&mut self, room: RoomId) -> ClientCommand {
@@ -316,6 +500,9 @@ impl ChatState {
         if self.outbox.refused(request_id, code, &message) {
             return;
         }
+        if self.pending_created == Some(request_id) {
+            self.pending_created = None;
+        }
         let refused = self
             .joined
             .values_mut()
@@ -339,9 +526,11 @@ impl ChatState {
                 user,
                 rooms,
                 memberships,
+                may_create_rooms,
                 ..
             } => {
                 self.connection = Connection::Online;
+                self.may_create_rooms = may_create_rooms;
                 // Only the page's first greeting comes before anyone is known.
                 let first_greeting = self.me.is_none();
                 if let Some(saved) = self.saved.take()
@@ -382,12 +571,16 @@ impl ChatState {
                 }
             }
             ServerEvent::Joined {
+                request_id,
                 room,
                 members,
                 recent,
-                ..
             } => {
                 let id = room.id;
+                if request_id.is_some() && request_id == self.pending_created {
+                    self.pending_created = None;
+                    self.pending_open = Some(id);
+                }
                 self.upsert_room(room);
                 self.confirm(&recent);
                 let unseen = self.unseen();
@@ -421,8 +614,15 @@ impl ChatState {
             } => {
                 let title = self.title(room_id);
                 self.forget_room(room_id);
+                // A private room is not even listed to those outside it.
+                if self.room(room_id).is_some_and(|room| room.kind.is_private()) {
+                    self.rooms.retain(|room| room.id != room_id);
+                }
                 match reason {
                     LeftReason::Left => {}
+                    LeftReason::Removed => {
+                        self.alert(format!("You were removed from {title}."), true)
+                    }
                     LeftReason::StaffOnly => self.alert(
                         format!("You were removed from {title}: it is for staff only now."),
                         true,
@@ -463,6 +663,10 @@ impl ChatState {
             }
             ServerEvent::Message { message } => {
                 self.confirm([&message]);
+                if self.active == Some(message.room_id) {
+                    self.announcement =
+                        Some(format!("{}: {}", message.author.username, message.body));
+                }
                 let counts = self.unseen()(&message);
                 if let Some(joined) = self.joined.get_mut(&message.room_id) {
                     joined.sync.live_message();
@@ -513,7 +717,13 @@ impl ChatState {
                 Some(request_id) => self.refused(request_id, code, message),
                 None => self.alert(message, true),
             },
-            ServerEvent::Pong { .. } => {}
+            ServerEvent::UsersFound { request_id, users } => {
+                if self.pending_search == Some(request_id) {
+                    self.pending_search = None;
+                    self.found_users = Some(users);
+                }
+            }
+            ServerEvent::Pong { .. } | ServerEvent::Done { .. } => {}
         }
     }
 }

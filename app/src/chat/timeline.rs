@@ -62,7 +62,12 @@ impl JoinedRoom {
 
     /// Seq of the newest message held.
     pub fn newest_seq(&self) -> Option<i64> {
-        self.messages().last().map(|message| message.seq)
+        self.newest_message().map(|message| message.seq)
+    }
+
+    /// The newest message held.
+    pub fn newest_message(&self) -> Option<&ChatMessage> {
+        self.messages().last()
     }
 
     /// The first hole in the seqs held: the seq before it and the seq after it.

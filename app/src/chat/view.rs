@@ -1,11 +1,13 @@
-//! The chat page: the room list on the left, the open room on the right.
+//! The chat page: the sidebar on the left (a drawer on a phone), the open room or a panel on
+//! the right.
 
-use super::handle::Chat;
+use super::handle::{Chat, Panel};
 use super::open_room::OpenRoom;
-use super::state::{ChatState, Connection};
+use super::panels::{BrowseRooms, NewMessage, NewRoom};
+use super::sidebar::Sidebar;
+use super::state::ChatState;
 use crate::viewer::ViewerResource;
 use leptos::prelude::*;
-use protocol::RoomInfo;
 
 /// A string no other page load will make: the prefix of this page's message nonces.
 fn page_nonce() -> String {
@@ -42,121 +44,10 @@ pub fn ChatPage() -> impl IntoView {
     Chat::provide(state, today, socket);
     view! {
         <div class="chat">
-            <RoomList />
+            <Sidebar />
             <RoomPane />
         </div>
     }
-}
-
-#[component]
-fn ConnectionPill(state: RwSignal<ChatState>) -> impl IntoView {
-    let connection = Memo::new(move |_| state.with(|s| s.connection));
-    view! {
-        <span
-            class="pill"
-            class:online=move || connection.get() == Connection::Online
-            data-testid="connection"
-        >
-            {move || match connection.get() {
-                Connection::Connecting => "Connecting…",
-                Connection::Online => "Online",
-                Connection::Reconnecting => "Reconnecting…",
-            }}
-        </span>
-    }
-}
-
-#[component]
-fn RoomList() -> impl IntoView {
-    let Some(chat) = use_context::<Chat>() else {
-        return ().into_any();
-    };
-    let state = chat.state;
-    let rooms = Memo::new(move |_| state.with(|s| s.rooms.clone()));
-    let empty = move || {
-        let (online, admin) = state.with(|s| {
-            (
-                s.connection == Connection::Online,
-                s.me.as_ref().is_some_and(|me| me.is_admin),
-            )
-        });
-        if !online {
-            view! { <p class="aside">"Loading rooms…"</p> }.into_any()
-        } else if admin {
-            view! {
-                <p class="aside" data-testid="no-rooms">
-                    "No rooms yet. " <a href="/admin/rooms">"Create one"</a>
-                </p>
-            }
-            .into_any()
-        } else {
-            view! {
-                <p class="aside" data-testid="no-rooms">
-                    "No rooms yet. An admin can create some."
-                </p>
-            }
-            .into_any()
-        }
-    };
-    view! {
-        <aside class="sidebar">
-            <div class="sidebar-head">
-                <h2>"Rooms"</h2>
-                <ConnectionPill state />
-            </div>
-            <noscript>
-                <p class="notice error">"Chat needs JavaScript."</p>
-            </noscript>
-            <Show when=move || rooms.with(|rooms| !rooms.is_empty()) fallback=empty>
-                <ul class="room-list" data-testid="room-list">
-                    <For
-                        each=move || rooms.get()
-                        key=|room| (room.id, room.title.clone(), room.staff_only)
-                        let:room
-                    >
-                        <RoomItem room />
-                    </For>
-                </ul>
-            </Show>
-        </aside>
-    }
-    .into_any()
-}
-
-#[component]
-fn RoomItem(room: RoomInfo) -> impl IntoView {
-    let Some(chat) = use_context::<Chat>() else {
-        return ().into_any();
-    };
-    let state = chat.state;
-    let id = room.id;
-    let joined = move || state.with(|s| s.joined.contains_key(&id));
-    let active = move || state.with(|s| s.active == Some(id));
-    let unread = move || state.with(|s| s.joined.get(&id).map_or(0, |room| room.unread));
-    view! {
-        <li>
-            <button
-                class="room"
-                class:joined=joined
-                class:active=active
-                data-testid="room"
-                data-title=room.title.clone()
-                on:click=move |_| chat.act(|s| s.open(id))
-            >
-                <span class="room-title">{room.title.clone()}</span>
-                {room.staff_only.then(|| view! { <span class="badge staff">"staff"</span> })}
-                {move || {
-                    let count = unread();
-                    (count > 0)
-                        .then(|| view! { <span class="unread" data-testid="unread">{count}</span> })
-                }}
-                <span class="joined-mark" title="Joined">
-                    {move || if joined() { "●" } else { "" }}
-                </span>
-            </button>
-        </li>
-    }
-    .into_any()
 }
 
 #[component]
@@ -167,8 +58,25 @@ fn RoomPane() -> impl IntoView {
     let state = chat.state;
     let active = Memo::new(move |_| state.with(|s| s.active));
     let alert = Memo::new(move |_| state.with(|s| s.alert.clone()));
+    let announcement = Memo::new(move |_| state.with(|s| s.announcement.clone()));
+    let panel = chat.panel;
     view! {
         <section class="room-pane">
+            <div class="pane-bar">
+                <button
+                    class="small menu-toggle"
+                    aria-controls="sidebar"
+                    aria-expanded=move || chat.drawer.get().to_string()
+                    data-testid="menu"
+                    on:click=move |_| chat.drawer.update(|open| *open = !*open)
+                >
+                    "☰ Conversations"
+                </button>
+            </div>
+            // New messages in the open room are read out politely; loaded history never is.
+            <p class="sr-only" role="status" aria-live="polite" data-testid="announcer">
+                {move || announcement.get()}
+            </p>
             {move || {
                 alert
                     .get()
@@ -193,9 +101,12 @@ fn RoomPane() -> impl IntoView {
                         }
                     })
             }}
-            {move || match active.get() {
-                Some(id) => view! { <OpenRoom id /> }.into_any(),
-                None => view! { <Welcome /> }.into_any(),
+            {move || match (panel.get(), active.get()) {
+                (Panel::Browse, _) => view! { <BrowseRooms /> }.into_any(),
+                (Panel::NewRoom, _) => view! { <NewRoom /> }.into_any(),
+                (Panel::NewMessage, _) => view! { <NewMessage /> }.into_any(),
+                (_, Some(id)) => view! { <OpenRoom id /> }.into_any(),
+                (_, None) => view! { <Welcome /> }.into_any(),
             }}
         </section>
     }
@@ -221,7 +132,9 @@ fn Welcome() -> impl IntoView {
                         })
                 })}
             </Suspense>
-            <p class="aside">"Pick a room on the left to join it. Your rooms stay joined across tabs and devices."</p>
+            <p class="aside">
+                "Pick a room to join it, or start a direct message from someone's name. Your rooms stay joined across tabs and devices."
+            </p>
         </div>
     }
     .into_any()

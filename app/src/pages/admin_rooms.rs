@@ -3,10 +3,11 @@ use crate::components::admin_nav::AdminNav;
 use crate::components::notice::Notices;
 use crate::components::top_bar::TopBar;
 use leptos::prelude::*;
-use protocol::{MAX_TITLE_CHARS, RoomInfo};
+use protocol::{MAX_TITLE_CHARS, RoomInfo, RoomKind};
 
-/// Admins only: every room, a form to create one, and per-room rename, staff-only and delete.
-/// Changes reach every open chat tab at once.
+/// Admins only: every room but direct conversations (whose content is their people's alone),
+/// a form to create one, and per-room rename, kind and delete. Changes reach every open chat
+/// tab at once.
 #[component]
 pub fn AdminRoomsPage() -> impl IntoView {
     let rooms = Resource::new(|| (), |_| list_rooms());
@@ -21,9 +22,13 @@ pub fn AdminRoomsPage() -> impl IntoView {
                 <label>
                     "Title" <input name="title" maxlength=MAX_TITLE_CHARS.to_string() autocomplete="off" required />
                 </label>
-                <label class="check">
-                    <input type="checkbox" name="staff_only" value="true" />
-                    "Staff only"
+                <label>
+                    "Who can see it"
+                    <select name="kind">
+                        <option value="open" selected>"Everyone (open)"</option>
+                        <option value="staff_only">"Staff only"</option>
+                        <option value="closed">"Members only (closed)"</option>
+                    </select>
                 </label>
                 <button type="submit">"Create room"</button>
             </form>
@@ -72,12 +77,30 @@ fn RoomTable(rooms: Vec<RoomInfo>) -> impl IntoView {
     }
 }
 
+/// What a room's kind means, as its access column says it.
+fn kind_label(kind: RoomKind) -> &'static str {
+    match kind {
+        RoomKind::Open => "everyone",
+        RoomKind::StaffOnly => "staff only",
+        RoomKind::Closed => "members only",
+        RoomKind::Direct => "direct",
+    }
+}
+
 #[component]
 fn RoomRow(room: RoomInfo) -> impl IntoView {
     let base = format!("/admin/rooms/{}", room.id);
+    let title = room.title.clone();
+    let confirm_delete = move |event: leptos::ev::SubmitEvent| {
+        let question = format!("Delete {title} and all its messages for everyone? This cannot be undone.");
+        if !window().confirm_with_message(&question).unwrap_or(false) {
+            event.prevent_default();
+        }
+    };
+    let kinds = [RoomKind::Open, RoomKind::StaffOnly, RoomKind::Closed];
     view! {
         <tr data-testid=format!("room-{}", room.title)>
-            <td>
+            <td data-label="Room">
                 <form method="post" action=format!("{base}/title") class="rename">
                     <input
                         name="title"
@@ -91,22 +114,27 @@ fn RoomRow(room: RoomInfo) -> impl IntoView {
                     </button>
                 </form>
             </td>
-            <td>
-                {if room.staff_only {
-                    view! { <span class="badge staff">"staff only"</span> }.into_any()
-                } else {
-                    view! { <span class="status-active">"everyone"</span> }.into_any()
-                }}
+            <td data-label="Access">
+                <span class=if room.kind == RoomKind::Open { "status-active" } else { "badge staff" }>
+                    {kind_label(room.kind)}
+                </span>
             </td>
-            <td>
+            <td data-label="Actions">
                 <div class="actions">
-                <form method="post" action=format!("{base}/staff_only")>
-                    <input type="hidden" name="value" value=(!room.staff_only).to_string() />
+                <form method="post" action=format!("{base}/kind")>
+                    <select name="kind" aria-label=format!("Who can see {}", room.title)>
+                        {kinds
+                            .into_iter()
+                            .map(|kind| view! {
+                                <option value=kind.as_str() selected=kind == room.kind>{kind_label(kind)}</option>
+                            })
+                            .collect_view()}
+                    </select>
                     <button type="submit" class="small">
-                        {if room.staff_only { "Open to everyone" } else { "Make staff-only" }}
+                        "Change"
                     </button>
                 </form>
-                <form method="post" action=format!("{base}/delete")>
+                <form method="post" action=format!("{base}/delete") on:submit=confirm_delete>
                     <button type="submit" class="small danger">
                         "Delete"
                     </button>

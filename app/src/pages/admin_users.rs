@@ -112,17 +112,17 @@ fn UserRow(user: AdminUserView) -> impl IntoView {
         .collect_view();
     view! {
         <tr data-testid=format!("user-{}", user.username)>
-            <td class="username">{user.username.clone()}</td>
-            <td>{roles}</td>
-            <td>
+            <td class="username" data-label="User">{user.username.clone()}</td>
+            <td data-label="Roles">{roles}</td>
+            <td data-label="Status">
                 {if user.disabled {
                     view! { <span class="badge disabled">"disabled"</span> }.into_any()
                 } else {
                     view! { <span class="status-active">"active"</span> }.into_any()
                 }}
             </td>
-            <td class="created">{user.created_at.format("%Y-%m-%d").to_string()}</td>
-            <td>
+            <td class="created" data-label="Created">{user.created_at.format("%Y-%m-%d").to_string()}</td>
+            <td data-label="Actions">
                 <div class="actions">
                 <ToggleForm
                     action=format!("{base}/staff")

@@ -1,18 +1,26 @@
 //! The one access policy: every question "may this user see / join / read / post in / change
-//! messages of this room?" is answered by [`decide`], from three facts — who the user is now
-//! ([`Viewer`]), what kind of room it is ([`RoomKind`]), and whether they are a member.
+//! messages of / manage this room?" is answered by [`decide`], from three facts — who the user
+//! is now ([`Viewer`]), what kind of room it is ([`RoomKind`]), and whether they are a member.
+//! Whether a user may create a room at all is [`may_create`].
 //!
 //! Callers gather the facts where they are cheapest (the hub keeps them for fan-out; commands
 //! read them fresh from the database) but never decide on their own. Adding a room kind means a
 //! new [`RoomKind`] variant and its rows in [`decide`] and in the table test below; the checks
 //! themselves do not change.
 //!
+//! Private rooms (closed, direct) do not exist for anyone outside them: every refusal there is
+//! [`Denied::Hidden`], which the client hears as "no such room", so probing room ids tells a
+//! stranger nothing.
+//!
 //! One invariant keeps the database honest between decisions: a membership row exists only
-//! where [`Action::Join`] allowed it and still allows it. Every change that could break that (a
-//! room becoming staff-only, a user losing staff) removes the memberships it no longer allows in
-//! the same transaction (`db::rooms`), and joins lock the room and the user while they decide
-//! (`chat::membership`). So "is a member" in the database is itself an up-to-date answer, which
-//! is what the message writer checks in the transaction that stores a post.
+//! where [`Action::Join`] or [`Action::BeAdded`] allowed it and still allows it. Every change
+//! that could break that (a room becoming staff-only, a user losing staff) removes the
+//! memberships it no longer allows in the same transaction (`db::rooms`), and joins and
+//! additions lock the room and the user while they decide (`chat::membership`,
+//! `chat::conversations`). So "is a member" in the database is itself an up-to-date answer,
+//! which is what the message writer checks in the transaction that stores a post.
+
+pub use protocol::RoomKind;
 
 /// Who is asking, as the database says now (flags change while sockets stay open).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -21,32 +29,12 @@ pub struct Viewer {
     pub is_admin: bool,
 }
 
-/// What kind of room it is: the only room property access depends on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RoomKind {
-    /// Listed to everyone; anyone may join.
-    Open,
-    /// Listed to everyone; only staff may join, and only staff receive its events.
-    StaffOnly,
-}
-
-impl RoomKind {
-    /// The kind stored as the `rooms.staff_only` flag.
-    pub fn from_staff_only(staff_only: bool) -> RoomKind {
-        if staff_only {
-            RoomKind::StaffOnly
-        } else {
-            RoomKind::Open
-        }
-    }
-}
-
 /// What the user wants to do with the room.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     /// See that the room exists (the room list).
     List,
-    /// Become a member.
+    /// Become a member by their own choice.
     Join,
     /// Read its messages: history pages, catch-up pages, and live delivery (the hub's filter).
     Read,
@@ -56,6 +44,13 @@ pub enum Action {
     Edit { own: bool },
     /// Delete a message; `own` when the user wrote it.
     Delete { own: bool },
+    /// Stop being a member.
+    Leave,
+    /// Rename it, change its kind, add and remove members, delete it; `creator` when the user
+    /// created it.
+    Manage { creator: bool },
+    /// Be made a member by one of its managers (the viewer is the one added).
+    BeAdded,
 }
 
 /// Why an action is refused; each maps to one error code for the client.
@@ -65,24 +60,39 @@ pub enum Denied {
     StaffOnly,
     /// The action needs membership.
     NotMember,
+    /// The room is private to people the user is not among: as far as they can tell, it does
+    /// not exist.
+    Hidden,
     /// Only the author may edit a message.
     NotAuthor,
     /// Only the author or an admin may delete a message.
     NotAuthorOrAdmin,
+    /// Only the room's creator and admins may manage it.
+    NotManager,
+    /// A direct conversation's people are fixed, and nobody manages it.
+    DirectIsFixed,
+    /// Users may not create this kind of room (or, on this server, any room).
+    CannotCreate,
 }
 
-/// The policy. Every access check in the server calls this.
+/// The policy. Every access check on an existing room calls this.
 pub fn decide(viewer: Viewer, room: RoomKind, member: bool, action: Action) -> Result<(), Denied> {
-    // Who may be in the room at all.
-    let may_enter = match room {
-        RoomKind::Open => true,
-        RoomKind::StaffOnly => viewer.is_staff,
-    };
+    use RoomKind::*;
+    // Outside a private room, it is not there.
+    let visible = !room.is_private() || member;
     match action {
-        Action::List => Ok(()),
-        Action::Join => may_enter.then_some(()).ok_or(Denied::StaffOnly),
+        Action::List => visible.then_some(()).ok_or(Denied::Hidden),
+        Action::Join => match room {
+            Open => Ok(()),
+            StaffOnly => viewer.is_staff.then_some(()).ok_or(Denied::StaffOnly),
+            // Nobody joins a private room by themselves; a member asking again is already in.
+            Closed | Direct => visible.then_some(()).ok_or(Denied::Hidden),
+        },
         Action::Read | Action::Send | Action::Edit { .. } | Action::Delete { .. } => {
-            if !may_enter {
+            if !visible {
+                return Err(Denied::Hidden);
+            }
+            if room == StaffOnly && !viewer.is_staff {
                 return Err(Denied::StaffOnly);
             }
             if !member {
@@ -90,10 +100,48 @@ pub fn decide(viewer: Viewer, room: RoomKind, member: bool, action: Action) -> R
             }
             match action {
                 Action::Edit { own: false } => Err(Denied::NotAuthor),
+                // Admins moderate rooms, not other people's direct conversations.
+                Action::Delete { own: false } if room == Direct => Err(Denied::NotAuthor),
                 Action::Delete { own: false } if !viewer.is_admin => Err(Denied::NotAuthorOrAdmin),
                 _ => Ok(()),
             }
         }
+        Action::Leave => {
+            if !visible {
+                return Err(Denied::Hidden);
+            }
+            if room == Direct {
+                return Err(Denied::DirectIsFixed);
+            }
+            member.then_some(()).ok_or(Denied::NotMember)
+        }
+        Action::Manage { creator } => match room {
+            Direct => Err(if visible {
+                Denied::DirectIsFixed
+            } else {
+                Denied::Hidden
+            }),
+            // Admins manage every room but direct ones, member or not (the admin area).
+            _ if viewer.is_admin => Ok(()),
+            _ if !visible => Err(Denied::Hidden),
+            _ => creator.then_some(()).ok_or(Denied::NotManager),
+        },
+        Action::BeAdded => match room {
+            Open | Closed => Ok(()),
+            StaffOnly => viewer.is_staff.then_some(()).ok_or(Denied::StaffOnly),
+            Direct => Err(Denied::DirectIsFixed),
+        },
+    }
+}
+
+/// Whether `viewer` may create a room of `kind`: users create open and closed rooms (unless
+/// `admins_only`), admins also staff-only ones. Direct conversations are not created but
+/// opened (`chat::conversations::open_direct`), by anyone.
+pub fn may_create(viewer: Viewer, kind: RoomKind, admins_only: bool) -> Result<(), Denied> {
+    match kind {
+        RoomKind::Open | RoomKind::Closed if viewer.is_admin || !admins_only => Ok(()),
+        RoomKind::StaffOnly if viewer.is_admin => Ok(()),
+        _ => Err(Denied::CannotCreate),
     }
 }
 
@@ -126,17 +174,31 @@ mod tests {
         let ok = Ok(());
         let staff_only = Err(Denied::StaffOnly);
         let not_member = Err(Denied::NotMember);
+        let hidden = Err(Denied::Hidden);
+        let fixed = Err(Denied::DirectIsFixed);
         #[rustfmt::skip]
         let table: &[Case] = &[
-            // Everyone sees every room in the list.
+            // Everyone sees every open and staff-only room in the list; private rooms only
+            // their members see, admins included.
             (PLAIN, Open, false, List, ok),
             (PLAIN, StaffOnly, false, List, ok),
             (STAFF, StaffOnly, false, List, ok),
-            // Joining: open to all, staff-only to staff (admins are not staff by being admins).
+            (PLAIN, Closed, false, List, hidden),
+            (ADMIN, Closed, false, List, hidden),
+            (PLAIN, Closed, true, List, ok),
+            (ADMIN, Direct, false, List, hidden),
+            (PLAIN, Direct, true, List, ok),
+            // Joining: open to all, staff-only to staff (admins are not staff by being admins),
+            // private rooms to nobody from outside.
             (PLAIN, Open, false, Join, ok),
             (PLAIN, StaffOnly, false, Join, staff_only),
             (ADMIN, StaffOnly, false, Join, staff_only),
             (STAFF, StaffOnly, false, Join, ok),
+            (PLAIN, Closed, false, Join, hidden),
+            (ADMIN, Closed, false, Join, hidden),
+            (PLAIN, Closed, true, Join, ok),
+            (STAFF, Direct, false, Join, hidden),
+            (PLAIN, Direct, true, Join, ok),
             // Reading (history, catch-up, live delivery) and sending need membership...
             (PLAIN, Open, true, Read, ok),
             (PLAIN, Open, false, Read, not_member),
@@ -145,6 +207,16 @@ mod tests {
             (STAFF, StaffOnly, true, Read, ok),
             (STAFF, StaffOnly, true, Send, ok),
             (STAFF, StaffOnly, false, Read, not_member),
+            (PLAIN, Closed, true, Read, ok),
+            (PLAIN, Closed, true, Send, ok),
+            (PLAIN, Direct, true, Read, ok),
+            (PLAIN, Direct, true, Send, ok),
+            // ...a private room is not there for anyone outside it, admins included...
+            (PLAIN, Closed, false, Read, hidden),
+            (ADMIN, Closed, false, Read, hidden),
+            (STAFF, Closed, false, Send, hidden),
+            (ADMIN, Direct, false, Read, hidden),
+            (PLAIN, Direct, false, Send, hidden),
             // ...and a staff-only room shuts out a member who is not staff (any more).
             (PLAIN, StaffOnly, true, Read, staff_only),
             (PLAIN, StaffOnly, true, Send, staff_only),
@@ -155,13 +227,49 @@ mod tests {
             (ADMIN, Open, true, Edit { own: false }, Err(Denied::NotAuthor)),
             (PLAIN, Open, false, Edit { own: true }, not_member),
             (PLAIN, StaffOnly, true, Edit { own: true }, staff_only),
-            // Deleting: members, their own, or anyone's for an admin.
+            (PLAIN, Closed, true, Edit { own: true }, ok),
+            (PLAIN, Direct, true, Edit { own: true }, ok),
+            (ADMIN, Closed, false, Edit { own: true }, hidden),
+            // Deleting: members, their own, or anyone's for an admin — but not in someone's
+            // direct conversation.
             (PLAIN, Open, true, Delete { own: true }, ok),
             (PLAIN, Open, true, Delete { own: false }, Err(Denied::NotAuthorOrAdmin)),
             (STAFF, Open, true, Delete { own: false }, Err(Denied::NotAuthorOrAdmin)),
             (ADMIN, Open, true, Delete { own: false }, ok),
             (ADMIN, Open, false, Delete { own: false }, not_member),
             (ADMIN, StaffOnly, true, Delete { own: false }, staff_only),
+            (ADMIN, Closed, true, Delete { own: false }, ok),
+            (ADMIN, Closed, false, Delete { own: false }, hidden),
+            (PLAIN, Direct, true, Delete { own: true }, ok),
+            (ADMIN, Direct, true, Delete { own: false }, Err(Denied::NotAuthor)),
+            // Leaving: any room one is in, except a direct conversation.
+            (PLAIN, Open, true, Leave, ok),
+            (PLAIN, Open, false, Leave, not_member),
+            (PLAIN, Closed, true, Leave, ok),
+            (PLAIN, Closed, false, Leave, hidden),
+            (PLAIN, Direct, true, Leave, fixed),
+            (PLAIN, Direct, false, Leave, hidden),
+            // Managing: the creator and admins; nobody manages a direct conversation.
+            (PLAIN, Open, false, Manage { creator: true }, ok),
+            (PLAIN, Open, true, Manage { creator: false }, Err(Denied::NotManager)),
+            (STAFF, StaffOnly, true, Manage { creator: false }, Err(Denied::NotManager)),
+            (ADMIN, Open, false, Manage { creator: false }, ok),
+            (ADMIN, StaffOnly, false, Manage { creator: false }, ok),
+            (ADMIN, Closed, false, Manage { creator: false }, ok),
+            (PLAIN, Closed, true, Manage { creator: true }, ok),
+            (PLAIN, Closed, true, Manage { creator: false }, Err(Denied::NotManager)),
+            // A creator no longer in their closed room cannot see it to manage it.
+            (PLAIN, Closed, false, Manage { creator: true }, hidden),
+            (PLAIN, Direct, true, Manage { creator: true }, fixed),
+            (ADMIN, Direct, true, Manage { creator: false }, fixed),
+            (ADMIN, Direct, false, Manage { creator: false }, hidden),
+            // Being added by a manager: anyone to open and closed rooms, staff to staff-only
+            // ones, nobody to a direct conversation.
+            (PLAIN, Open, false, BeAdded, ok),
+            (PLAIN, Closed, false, BeAdded, ok),
+            (PLAIN, StaffOnly, false, BeAdded, staff_only),
+            (STAFF, StaffOnly, false, BeAdded, ok),
+            (PLAIN, Direct, false, BeAdded, fixed),
         ];
         for &(viewer, kind, member, action, expected) in table {
             assert_eq!(
@@ -172,15 +280,47 @@ mod tests {
         }
     }
 
-    /// Nothing but `List` and `Join` is ever allowed to a non-member, whoever they are.
+    /// Nothing but listing, joining or being added to a room open to them is ever allowed
+    /// to a non-member (managing aside), whoever they are.
     #[test]
     fn non_members_only_list_and_join() {
         for viewer in [PLAIN, STAFF, ADMIN] {
-            for kind in [Open, StaffOnly] {
-                for action in [Read, Send, Edit { own: true }, Delete { own: false }] {
+            for kind in RoomKind::ALL {
+                for action in [Read, Send, Leave, Edit { own: true }, Delete { own: false }] {
                     assert!(decide(viewer, kind, false, action).is_err());
                 }
+                if kind.is_private() {
+                    for action in [List, Join] {
+                        assert_eq!(decide(viewer, kind, false, action), Err(Denied::Hidden));
+                    }
+                }
             }
+        }
+    }
+
+    #[test]
+    fn who_may_create_what() {
+        let no = Err(Denied::CannotCreate);
+        #[rustfmt::skip]
+        let table: &[(Viewer, RoomKind, bool, Result<(), Denied>)] = &[
+            (PLAIN, Open, false, Ok(())),
+            (PLAIN, Closed, false, Ok(())),
+            (PLAIN, StaffOnly, false, no),
+            (STAFF, StaffOnly, false, no),
+            (PLAIN, Direct, false, no),
+            (PLAIN, Open, true, no),
+            (STAFF, Closed, true, no),
+            (ADMIN, Open, true, Ok(())),
+            (ADMIN, Closed, true, Ok(())),
+            (ADMIN, StaffOnly, true, Ok(())),
+            (ADMIN, Direct, false, no),
+        ];
+        for &(viewer, kind, admins_only, expected) in table {
+            assert_eq!(
+                may_create(viewer, kind, admins_only),
+                expected,
+                "{viewer:?} {kind:?} admins_only={admins_only}"
+            );
         }
     }
 }

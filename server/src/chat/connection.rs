@@ -5,6 +5,7 @@
 use crate::chat::access::{self, Action};
 use crate::chat::facts::{kind_of, viewer_of};
 use crate::chat::membership::{self, SettleError, room_snapshot};
+use crate::config::RoomCreation;
 use crate::db::rooms::{self, Room};
 use crate::db::users::User;
 use crate::fanout::envelope::{CloseReason, SessionKey};
@@ -81,8 +82,10 @@ async fn greet(
 /// `hello` plus one `joined` per membership, in the order the client must see them.
 async fn greeting(state: &AppState, user: &User, mine: &[Room]) -> Result<Vec<ServerEvent>, DbErr> {
     let viewer = viewer_of(user);
-    let listed = rooms::list(&state.db)
-        .await?
+    // The rooms anyone may see, and the user's own (their private ones among them).
+    let mut candidates = rooms::public(&state.db).await?;
+    candidates.extend(mine.iter().filter(|room| room.kind().is_private()).cloned());
+    let listed = candidates
         .iter()
         .filter(|room| {
             let member = mine.iter().any(|own| own.id == room.id);
@@ -95,6 +98,7 @@ async fn greeting(state: &AppState, user: &User, mine: &[Room]) -> Result<Vec<Se
         user: user.summary(),
         rooms: listed,
         memberships: mine.iter().map(Room::id).collect(),
+        may_create_rooms: user.is_admin || state.config.room_creation == RoomCreation::Everyone,
     }];
     for room in mine {
         let (members, recent) = room_snapshot(state, room.id()).await?;

@@ -5,27 +5,52 @@
 
 use crate::fanout::envelope::{Audience, CloseReason, Control, Envelope, SessionKey};
 use crate::state::AppState;
-use protocol::{ChatMessage, LeftReason, Member, RequestId, RoomId, RoomInfo, ServerEvent, UserId};
+use protocol::{
+    ChatMessage, LeftReason, Member, RequestId, RoomId, RoomInfo, RoomKind, ServerEvent, UserId,
+};
 
+/// Who may see a room of `kind` listed (`may_list`), or who may not.
+fn listing(room: RoomId, kind: RoomKind, may_list: bool) -> Audience {
+    Audience::Listing {
+        room,
+        kind,
+        may_list,
+    }
+}
+
+/// A room was created: it appears in the lists of those who may see it (for a private room,
+/// its members, who hear of it by their `joined` too).
 pub async fn room_added(state: &AppState, room: RoomInfo) {
-    let envelope = Envelope::event(Audience::Everyone, &ServerEvent::RoomAdded { room });
+    let audience = listing(room.id, room.kind, true);
+    let envelope = Envelope::event(audience, &ServerEvent::RoomAdded { room });
     state.broker.publish(envelope).await;
 }
 
-/// A room was renamed or had its staff-only flag switched. Members a switch shuts out must have
-/// been told (`member_left`) before: every hub applies envelopes in the order published here.
-pub async fn room_updated(state: &AppState, room: RoomInfo) {
+/// A room was renamed or changed kind (from `was`): those who may see it get the room as it
+/// is now, and a room turning private leaves the lists of everyone outside it. Members a kind
+/// change shuts out must have been told (`member_left`) before: every hub applies envelopes in
+/// the order published here.
+pub async fn room_updated(state: &AppState, room: RoomInfo, was: RoomKind) {
     let control = Control::RoomChanged { room: room.clone() };
-    let envelope = Envelope::event(Audience::Everyone, &ServerEvent::RoomUpdated { room });
-    state.broker.publish(envelope.with_control(control)).await;
+    let (id, kind) = (room.id, room.kind);
+    let updated = Envelope::event(listing(id, kind, true), &ServerEvent::RoomUpdated { room });
+    state.broker.publish(updated.with_control(control)).await;
+    if kind.is_private() && !was.is_private() {
+        let removed = ServerEvent::RoomRemoved { room_id: id };
+        let envelope = Envelope::event(listing(id, kind, false), &removed);
+        state.broker.publish(envelope).await;
+    }
 }
 
-pub async fn room_removed(state: &AppState, room_id: RoomId) {
-    let envelope = Envelope::event(Audience::Everyone, &ServerEvent::RoomRemoved { room_id });
-    state
-        .broker
-        .publish(envelope.with_control(Control::RoomDeleted { room: room_id }))
-        .await;
+/// A room of `kind` was deleted: it leaves the lists of those who could see it, then every
+/// hub forgets it (told first, while its members are still known for a private room's
+/// audience).
+pub async fn room_removed(state: &AppState, room_id: RoomId, kind: RoomKind) {
+    let removed = ServerEvent::RoomRemoved { room_id };
+    let envelope = Envelope::event(listing(room_id, kind, true), &removed);
+    state.broker.publish(envelope).await;
+    let forget = Control::RoomDeleted { room: room_id };
+    state.broker.publish(Envelope::control(forget)).await;
 }
 
 /// `member` joined `room`: all their sockets subscribe and get `joined`; members get a notice.

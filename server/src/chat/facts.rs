@@ -1,9 +1,10 @@
-//! The facts the access policy takes, from stored rows: who a user is ([`viewer_of`]) and what
-//! kind of room a room is ([`kind_of`]).
+//! The facts the access policy takes, from stored rows: who a user is ([`viewer_of`]), what
+//! kind of room a room is ([`kind_of`]), and whether a user created it ([`created`]).
 
 use crate::chat::access::{RoomKind, Viewer};
 use crate::db::rooms::Room;
 use crate::db::users::User;
+use protocol::UserId;
 
 /// The user's flags as the policy takes them.
 pub fn viewer_of(user: &User) -> Viewer {
@@ -15,5 +16,10 @@ pub fn viewer_of(user: &User) -> Viewer {
 
 /// The kind of a stored room.
 pub fn kind_of(room: &Room) -> RoomKind {
-    RoomKind::from_staff_only(room.staff_only)
+    room.kind()
+}
+
+/// Whether `user` created `room` (and so manages it).
+pub fn created(room: &Room, user: UserId) -> bool {
+    room.created_by == Some(user.0)
 }

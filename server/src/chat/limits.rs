@@ -10,10 +10,14 @@ pub struct CommandLimits {
     send: DefaultKeyedRateLimiter<UserId>,
     membership: DefaultKeyedRateLimiter<UserId>,
     history: DefaultKeyedRateLimiter<UserId>,
+    lookup: DefaultKeyedRateLimiter<UserId>,
 }
 
 /// History pages per user per second: scrolling back fast asks for a few a second.
 const HISTORY_PER_SECOND: u32 = 10;
+
+/// User searches per user per second: a picker asks once per keystroke, after a short pause.
+const LOOKUPS_PER_SECOND: u32 = 5;
 
 fn per_second(rate: u32) -> Quota {
     let rate = NonZeroU32::new(rate).unwrap_or(NonZeroU32::MIN);
@@ -28,6 +32,7 @@ impl CommandLimits {
             send: RateLimiter::keyed(per_second(sends_per_second)),
             membership: RateLimiter::keyed(per_second(joins_per_second)),
             history: RateLimiter::keyed(per_second(HISTORY_PER_SECOND)),
+            lookup: RateLimiter::keyed(per_second(LOOKUPS_PER_SECOND)),
         }
     }
 
@@ -36,7 +41,8 @@ impl CommandLimits {
         self.send.check_key(&user).is_ok()
     }
 
-    /// Takes one join or leave from the user's bucket; `false` when it is empty.
+    /// Takes one join, leave or other membership change (creating, managing, opening a
+    /// direct conversation) from the user's bucket; `false` when it is empty.
     pub fn membership(&self, user: UserId) -> bool {
         self.membership.check_key(&user).is_ok()
     }
@@ -46,10 +52,16 @@ impl CommandLimits {
         self.history.check_key(&user).is_ok()
     }
 
+    /// Takes one user search from the user's bucket; `false` when it is empty.
+    pub fn lookup(&self, user: UserId) -> bool {
+        self.lookup.check_key(&user).is_ok()
+    }
+
     /// Forgets buckets that have refilled.
     pub fn prune(&self) {
         self.send.retain_recent();
         self.membership.retain_recent();
         self.history.retain_recent();
+        self.lookup.retain_recent();
     }
 }

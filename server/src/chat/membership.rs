@@ -11,7 +11,7 @@
 //! opening reads its standing the same way ([`settle`]): read, then hand to the hub unless a
 //! control arrived meanwhile, else read again.
 
-use crate::chat::access::{self, Action, Denied};
+use crate::chat::access::{self, Action, Denied, RoomKind, Viewer};
 use crate::chat::events;
 use crate::chat::facts::{kind_of, viewer_of};
 use crate::chat::refusal::{Refusal, UNKNOWN_ROOM, denied};
@@ -170,19 +170,20 @@ pub async fn join(state: &AppState, user: UserId, room: RoomId) -> Result<Joined
     })
 }
 
-/// Switches a room between open and staff-only. Members the new kind no longer admits are
-/// removed in the same transaction; they are told (and every hub drops them) before anyone
-/// hears of the new kind. `None` when the room does not exist.
-pub async fn set_staff_only(
+/// Changes a room's kind (the caller has decided the change is allowed). Members the new kind
+/// no longer admits are removed in the same transaction; they are told (and every hub drops
+/// them) before anyone hears of the new kind. The room as changed and its kind before; `None`
+/// when the room does not exist.
+pub async fn set_kind(
     state: &AppState,
     room: RoomId,
-    staff_only: bool,
-) -> Result<Option<Room>, DbErr> {
+    kind: RoomKind,
+) -> Result<Option<(Room, RoomKind)>, DbErr> {
     let txn = state.db.begin().await?;
-    if rooms::lock(&txn, room).await?.is_none() {
+    let Some(before) = rooms::lock(&txn, room).await? else {
         return Ok(None);
-    }
-    let Some(changed) = rooms::set_staff_only(&txn, room, staff_only).await? else {
+    };
+    let Some(changed) = rooms::set_kind(&txn, room, kind).await? else {
         return Ok(None);
     };
     // Locked too: a staff flag changing at the same moment is then either seen here, or sees
@@ -201,8 +202,8 @@ pub async fn set_staff_only(
     for member in &shut_out {
         events::member_left(state, member.member(), room, None, LeftReason::StaffOnly).await;
     }
-    events::room_updated(state, changed.info()).await;
-    Ok(Some(changed))
+    events::room_updated(state, changed.info(), kind_of(&before)).await;
+    Ok(Some((changed, kind_of(&before))))
 }
 
 /// Grants or revokes staff. Revoking removes the user from every staff-only room in the same
@@ -279,11 +280,23 @@ pub async fn leave_room(
             "Leaving too fast; wait a moment.",
         ));
     }
+    let (room, member) = rooms::membership(&state.db, room_id, user.id)
+        .await?
+        .ok_or(UNKNOWN_ROOM)?;
+    // Leaving depends on no flag of the user's, so the socket's own copy of them will do.
+    let viewer = Viewer {
+        is_staff: user.is_staff,
+        is_admin: user.is_admin,
+    };
+    match access::decide(viewer, kind_of(&room), member, Action::Leave) {
+        Ok(()) => {}
+        Err(Denied::NotMember) => {
+            return Err(Refusal(ErrorCode::NotJoined, "You are not in this room."));
+        }
+        Err(refused) => return Err(denied(refused)),
+    }
     if !rooms::remove_member(&state.db, room_id, user.id).await? {
-        return Err(match rooms::find(&state.db, room_id).await? {
-            None => UNKNOWN_ROOM,
-            Some(_) => Refusal(ErrorCode::NotJoined, "You are not in this room."),
-        });
+        return Err(Refusal(ErrorCode::NotJoined, "You are not in this room."));
     }
     let me = user.member();
     events::member_left(state, me, room_id, Some(request_id), LeftReason::Left).await;

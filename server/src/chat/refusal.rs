@@ -37,6 +37,19 @@ pub fn denied(denied: Denied) -> Refusal {
             ErrorCode::Forbidden,
             "Only admins can delete other people's messages.",
         ),
+        Denied::Hidden => UNKNOWN_ROOM,
+        Denied::NotManager => Refusal(
+            ErrorCode::NotManager,
+            "Only the room's creator and admins can change it.",
+        ),
+        Denied::DirectIsFixed => Refusal(
+            ErrorCode::DirectIsFixed,
+            "A direct conversation keeps the people it was started with.",
+        ),
+        Denied::CannotCreate => Refusal(
+            ErrorCode::CreationRestricted,
+            "Only admins can create rooms on this server.",
+        ),
     }
 }
 

@@ -2,7 +2,7 @@
 
 use super::users;
 use chrono::Utc;
-use protocol::{Member, RoomId, RoomInfo, UserId};
+use protocol::{Member, RoomId, RoomInfo, RoomKind, UserId};
 use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
 use sea_orm::{ConnectionTrait, QueryOrder, QuerySelect, TryInsertResult};
@@ -16,7 +16,15 @@ pub mod entity {
         #[sea_orm(primary_key)]
         pub id: i64,
         pub title: String,
-        pub staff_only: bool,
+        /// The room's kind as [`protocol::RoomKind::as_str`] writes it; read with
+        /// [`super::Room::kind`].
+        pub kind: String,
+        /// Who created it; `None` for rooms older than creators, and for direct conversations.
+        pub created_by: Option<i64>,
+        /// A direct conversation's participants, as [`super::direct_key`] writes them; unique,
+        /// so one set of people has one conversation. `None` for every other room.
+        #[sea_orm(unique)]
+        pub direct_key: Option<String>,
         /// Seq of the newest message (0 when empty).
         pub last_seq: i64,
         pub created_at: DateTimeUtc,
@@ -81,19 +89,46 @@ impl Room {
         RoomId(self.id)
     }
 
+    /// The room's kind. A value this build does not know (written by a newer one) counts as
+    /// closed: members only, the safe reading.
+    pub fn kind(&self) -> RoomKind {
+        RoomKind::parse(&self.kind).unwrap_or(RoomKind::Closed)
+    }
+
     pub fn info(&self) -> RoomInfo {
         RoomInfo {
             id: RoomId(self.id),
             title: self.title.clone(),
-            staff_only: self.staff_only,
+            kind: self.kind(),
+            created_by: self.created_by.map(UserId),
         }
     }
 }
 
-pub async fn create(db: &DatabaseConnection, title: &str, staff_only: bool) -> Result<Room, DbErr> {
+/// The key a direct conversation between these people is stored under: their ids, sorted,
+/// without repeats, joined by commas ("3,7,12").
+pub fn direct_key(people: &[UserId]) -> String {
+    let mut ids: Vec<i64> = people.iter().map(|user| user.0).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids.iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Stores a new room (not a direct conversation: see [`create_direct`]).
+pub async fn create<C: ConnectionTrait>(
+    db: &C,
+    title: &str,
+    kind: RoomKind,
+    created_by: Option<UserId>,
+) -> Result<Room, DbErr> {
     ActiveModel {
         title: Set(title.to_owned()),
-        staff_only: Set(staff_only),
+        kind: Set(kind.as_str().to_owned()),
+        created_by: Set(created_by.map(|user| user.0)),
+        direct_key: Set(None),
         last_seq: Set(0),
         created_at: Set(Utc::now()),
         ..Default::default()
@@ -102,9 +137,52 @@ pub async fn create(db: &DatabaseConnection, title: &str, staff_only: bool) -> R
     .await
 }
 
-/// Every room, by title.
-pub async fn list(db: &DatabaseConnection) -> Result<Vec<Room>, DbErr> {
-    Entity::find().order_by_asc(Column::Title).all(db).await
+/// Stores the direct conversation with this key, unless one exists (`None`: then someone
+/// else stored it first, maybe a moment ago; [`find_direct`] finds it). The unique key makes
+/// the database the judge when two people start the same conversation at once.
+pub async fn create_direct<C: ConnectionTrait>(db: &C, key: &str) -> Result<Option<Room>, DbErr> {
+    let inserted = Entity::insert(ActiveModel {
+        title: Set(String::new()),
+        kind: Set(RoomKind::Direct.as_str().to_owned()),
+        created_by: Set(None),
+        direct_key: Set(Some(key.to_owned())),
+        last_seq: Set(0),
+        created_at: Set(Utc::now()),
+        ..Default::default()
+    })
+    .on_conflict_do_nothing_on([Column::DirectKey])
+    .exec_with_returning(db)
+    .await?;
+    Ok(match inserted {
+        TryInsertResult::Inserted(room) => Some(room),
+        TryInsertResult::Conflicted | TryInsertResult::Empty => None,
+    })
+}
+
+/// The direct conversation stored under `key`, if any.
+pub async fn find_direct<C: ConnectionTrait>(db: &C, key: &str) -> Result<Option<Room>, DbErr> {
+    Entity::find()
+        .filter(Column::DirectKey.eq(key))
+        .one(db)
+        .await
+}
+
+/// Every open and staff-only room (the rooms everyone may see listed), by title.
+pub async fn public(db: &DatabaseConnection) -> Result<Vec<Room>, DbErr> {
+    Entity::find()
+        .filter(Column::Kind.is_in([RoomKind::Open.as_str(), RoomKind::StaffOnly.as_str()]))
+        .order_by_asc(Column::Title)
+        .all(db)
+        .await
+}
+
+/// Every room but direct conversations (the admin area's list), by title.
+pub async fn managed(db: &DatabaseConnection) -> Result<Vec<Room>, DbErr> {
+    Entity::find()
+        .filter(Column::Kind.ne(RoomKind::Direct.as_str()))
+        .order_by_asc(Column::Title)
+        .all(db)
+        .await
 }
 
 pub async fn find<C: ConnectionTrait>(db: &C, id: RoomId) -> Result<Option<Room>, DbErr> {
@@ -112,8 +190,8 @@ pub async fn find<C: ConnectionTrait>(db: &C, id: RoomId) -> Result<Option<Room>
 }
 
 /// Renames a room; the updated room, or `None` when it does not exist.
-pub async fn rename(
-    db: &DatabaseConnection,
+pub async fn rename<C: ConnectionTrait>(
+    db: &C,
     id: RoomId,
     title: &str,
 ) -> Result<Option<Room>, DbErr> {
@@ -125,14 +203,14 @@ pub async fn rename(
     find(db, id).await
 }
 
-/// Sets the staff-only flag; the updated room, or `None` when it does not exist.
-pub async fn set_staff_only<C: ConnectionTrait>(
+/// Sets a room's kind; the updated room, or `None` when it does not exist.
+pub async fn set_kind<C: ConnectionTrait>(
     db: &C,
     id: RoomId,
-    staff_only: bool,
+    kind: RoomKind,
 ) -> Result<Option<Room>, DbErr> {
     Entity::update_many()
-        .col_expr(Column::StaffOnly, Expr::value(staff_only))
+        .col_expr(Column::Kind, Expr::value(kind.as_str()))
         .filter(Column::Id.eq(id.0))
         .exec(db)
         .await?;
@@ -140,7 +218,7 @@ pub async fn set_staff_only<C: ConnectionTrait>(
 }
 
 /// Deletes a room with its memberships and messages; `false` when it did not exist.
-pub async fn delete(db: &DatabaseConnection, id: RoomId) -> Result<bool, DbErr> {
+pub async fn delete<C: ConnectionTrait>(db: &C, id: RoomId) -> Result<bool, DbErr> {
     Ok(Entity::delete_by_id(id.0).exec(db).await?.rows_affected == 1)
 }
 
@@ -162,8 +240,8 @@ pub async fn add_member<C: ConnectionTrait>(
 }
 
 /// Ends a membership; `false` when there was none.
-pub async fn remove_member(
-    db: &DatabaseConnection,
+pub async fn remove_member<C: ConnectionTrait>(
+    db: &C,
     room: RoomId,
     user: UserId,
 ) -> Result<bool, DbErr> {
@@ -177,8 +255,8 @@ pub async fn remove_member(
 
 /// The room and whether `user` is a member of it, as committed now; `None` when the room does
 /// not exist. The facts [`crate::chat::access::decide`] needs besides the user.
-pub async fn membership(
-    db: &DatabaseConnection,
+pub async fn membership<C: ConnectionTrait>(
+    db: &C,
     room: RoomId,
     user: UserId,
 ) -> Result<Option<(Room, bool)>, DbErr> {
@@ -203,7 +281,7 @@ pub async fn lock<C: ConnectionTrait>(db: &C, id: RoomId) -> Result<Option<Room>
 }
 
 /// The members of a room, by username.
-pub async fn members(db: &DatabaseConnection, room: RoomId) -> Result<Vec<Member>, DbErr> {
+pub async fn members<C: ConnectionTrait>(db: &C, room: RoomId) -> Result<Vec<Member>, DbErr> {
     Ok(MemberEntity::find()
         .filter(MemberColumn::RoomId.eq(room.0))
         .find_also_related(users::entity::Entity)
@@ -271,7 +349,7 @@ pub async fn remove_from_staff_rooms<C: ConnectionTrait>(
     let rooms: Vec<RoomId> = MemberEntity::find()
         .filter(MemberColumn::UserId.eq(user.0))
         .inner_join(Entity)
-        .filter(Column::StaffOnly.eq(true))
+        .filter(Column::Kind.eq(RoomKind::StaffOnly.as_str()))
         .select_only()
         .column(MemberColumn::RoomId)
         .into_tuple::<i64>()

@@ -141,6 +141,40 @@ pub async fn lock<C: ConnectionTrait>(db: &C, id: UserId) -> Result<Option<User>
         .pop())
 }
 
+/// Locks these users' rows (see [`lock`]) and returns the ones that exist, as committed.
+pub async fn lock_many<C: ConnectionTrait>(db: &C, ids: &[UserId]) -> Result<Vec<User>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Entity::update_many()
+        .col_expr(Column::Id, Expr::col(Column::Id))
+        .filter(Column::Id.is_in(ids.iter().map(|id| id.0)))
+        .exec_with_returning(db)
+        .await
+}
+
+/// Up to `limit` active users whose name contains `query` (ignoring case; `%` and `_` are
+/// matched as themselves), by name.
+pub async fn search(db: &DatabaseConnection, query: &str, limit: u64) -> Result<Vec<User>, DbErr> {
+    use sea_orm::QuerySelect;
+    use sea_orm::sea_query::LikeExpr;
+    let mut pattern = String::from("%");
+    for c in username_key(query).chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    Entity::find()
+        .filter(Column::Disabled.eq(false))
+        .filter(Column::UsernameKey.like(LikeExpr::new(pattern).escape('\\')))
+        .order_by_asc(Column::UsernameKey)
+        .limit(limit)
+        .all(db)
+        .await
+}
+
 /// Replaces the password hash; `false` when no such user exists.
 pub async fn set_password_hash(
     db: &DatabaseConnection,

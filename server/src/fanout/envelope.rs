@@ -3,7 +3,7 @@
 //! before delivering it. Plain data, shared by the hub and the brokers.
 
 use axum::extract::ws::Utf8Bytes;
-use protocol::{RoomId, RoomInfo, ServerEvent, UserId};
+use protocol::{RoomId, RoomInfo, RoomKind, ServerEvent, UserId};
 use serde::{Deserialize, Serialize};
 
 /// A serialized [`protocol::ServerEvent`]: serialized once, shared by every recipient.
@@ -12,8 +12,17 @@ pub type Frame = Utf8Bytes;
 /// Who receives an envelope's frame.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Audience {
-    /// Every socket of every member of the room (staff only, for staff-only rooms).
+    /// Every socket of every member of the room who may read it (staff only, for staff-only
+    /// rooms).
     Room(RoomId),
+    /// Every socket whose user may see a room of this kind in their list (`may_list`), or
+    /// every socket whose user may not: how a room's appearing, changing and disappearing
+    /// reach exactly the room lists they concern.
+    Listing {
+        room: RoomId,
+        kind: RoomKind,
+        may_list: bool,
+    },
     /// Every socket of one user, on every node.
     User(UserId),
     /// Every socket.

@@ -378,7 +378,7 @@ impl Hub {
         let mut resettle = Vec::new();
         match control {
             Control::Join { user, room } => {
-                inner.join(*user, room.id, RoomKind::from_staff_only(room.staff_only));
+                inner.join(*user, room.id, room.kind);
                 if inner.users.contains_key(user) {
                     resettle.push(*user);
                 }
@@ -392,7 +392,7 @@ impl Hub {
             }
             Control::RoomChanged { room } => {
                 if let Some(entry) = inner.rooms.get_mut(&room.id) {
-                    entry.kind = RoomKind::from_staff_only(room.staff_only);
+                    entry.kind = room.kind;
                     // Two kind changes from two nodes may arrive in either order.
                     resettle.extend(entry.users.iter().copied());
                 }
@@ -465,6 +465,21 @@ impl Hub {
                     }
                     for socket in &local.sockets {
                         offer(socket);
+                    }
+                }
+            }
+            Audience::Listing {
+                room,
+                kind,
+                may_list,
+            } => {
+                for local in inner.users.values() {
+                    let member = local.rooms.contains(room);
+                    let lists = access::decide(local.viewer, *kind, member, Action::List).is_ok();
+                    if lists == *may_list {
+                        for socket in &local.sockets {
+                            offer(socket);
+                        }
                     }
                 }
             }
@@ -562,11 +577,22 @@ mod tests {
         }
     }
 
+    /// Room `id`, staff-only or open.
     fn room(id: i64, staff_only: bool) -> RoomInfo {
+        let kind = if staff_only {
+            RoomKind::StaffOnly
+        } else {
+            RoomKind::Open
+        };
+        room_of(id, kind)
+    }
+
+    fn room_of(id: i64, kind: RoomKind) -> RoomInfo {
         RoomInfo {
             id: RoomId(id),
             title: format!("r{id}"),
-            staff_only,
+            kind,
+            created_by: None,
         }
     }
 
@@ -579,7 +605,7 @@ mod tests {
             viewer: viewer(is_staff),
             rooms: rooms
                 .iter()
-                .map(|room| (room.id, RoomKind::from_staff_only(room.staff_only)))
+                .map(|room| (room.id, room.kind))
                 .collect(),
         };
         assert!(hub.settle(UserId(id), &standing, hub.epoch(UserId(id))));
@@ -627,6 +653,51 @@ mod tests {
         hub.apply(&to_room(1));
         assert!(member.outbound.try_recv().is_err());
         assert!(staff.outbound.try_recv().is_ok());
+    }
+
+    /// A room's listing changes reach exactly those who may (or may not) see it listed: a
+    /// closed room's members, and everyone else.
+    #[test]
+    fn listing_audiences_follow_the_policy() {
+        let hub = Hub::default();
+        let mut member = connect(&hub, 1, false, &[room_of(1, RoomKind::Closed)]);
+        let mut outsider = connect(&hub, 2, false, &[]);
+        let mut admin = hub.register(UserId(3), "s3".into(), usize::MAX).unwrap();
+        let listing = |may_list| {
+            Envelope::event(
+                Audience::Listing {
+                    room: RoomId(1),
+                    kind: RoomKind::Closed,
+                    may_list,
+                },
+                &ServerEvent::RoomRemoved { room_id: RoomId(1) },
+            )
+        };
+        hub.apply(&listing(true));
+        assert!(member.outbound.try_recv().is_ok());
+        assert!(outsider.outbound.try_recv().is_err());
+        assert!(admin.outbound.try_recv().is_err());
+        hub.apply(&listing(false));
+        assert!(member.outbound.try_recv().is_err());
+        assert!(outsider.outbound.try_recv().is_ok());
+        assert!(admin.outbound.try_recv().is_ok());
+    }
+
+    /// A closed room's frames reach its members only, whoever else is connected.
+    #[test]
+    fn closed_room_frames_reach_members_only() {
+        let hub = Hub::default();
+        let mut member = connect(&hub, 1, false, &[room_of(1, RoomKind::Closed)]);
+        let mut staff = connect(&hub, 2, true, &[room(2, false)]);
+        hub.apply(&to_room(1));
+        assert!(member.outbound.try_recv().is_ok());
+        assert!(staff.outbound.try_recv().is_err());
+        hub.apply(&Envelope::control(Control::Leave {
+            user: UserId(1),
+            room: RoomId(1),
+        }));
+        hub.apply(&to_room(1));
+        assert!(member.outbound.try_recv().is_err(), "removed: nothing more");
     }
 
     #[test]

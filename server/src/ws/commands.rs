@@ -3,11 +3,33 @@
 //! `error` event.
 
 use super::parse::error;
+use crate::chat::conversations::{self, NewRoom};
 use crate::chat::membership;
 use crate::chat::messages;
 use crate::chat::refusal::Refusal;
 use crate::state::AppState;
-use protocol::{ClientCommand, ErrorCode, ServerEvent, UserSummary};
+use protocol::{ClientCommand, ErrorCode, RequestId, ServerEvent, UserSummary};
+use std::future::Future;
+
+fn done(request_id: RequestId) -> Option<ServerEvent> {
+    Some(ServerEvent::Done { request_id })
+}
+
+/// Runs a command that creates or changes a conversation, if the user's membership budget
+/// (shared with joins and leaves) allows.
+async fn managing(
+    state: &AppState,
+    user: &UserSummary,
+    command: impl Future<Output = Result<Option<ServerEvent>, Refusal>>,
+) -> Result<Option<ServerEvent>, Refusal> {
+    if !state.command_limits.membership(user.id) {
+        return Err(Refusal(
+            ErrorCode::RateLimited,
+            "Changing rooms too fast; wait a moment.",
+        ));
+    }
+    command.await
+}
 
 /// Runs one command; returns the reply for this socket alone, if any. Everything others must
 /// see goes out through the broker instead.
@@ -47,6 +69,75 @@ pub async fn handle(
             before_seq,
             ..
         } => messages::missed(state, user, room_id, after_seq, before_seq, request_id).await,
+        ClientCommand::CreateRoom {
+            title,
+            kind,
+            members,
+            ..
+        } => managing(state, user, async {
+            let new = NewRoom {
+                creator: user.id,
+                title: &title,
+                kind,
+                members: &members,
+                creator_joins: true,
+                request_id: Some(request_id),
+            };
+            conversations::create_room(state, new).await.map(|_| None)
+        })
+        .await,
+        ClientCommand::OpenDirect { with, .. } => {
+            managing(state, user, async {
+                conversations::open_direct(state, user.id, &with, request_id).await
+            })
+            .await
+        }
+        ClientCommand::RenameRoom { room_id, title, .. } => {
+            managing(state, user, async {
+                conversations::rename(state, user.id, room_id, &title).await?;
+                Ok(done(request_id))
+            })
+            .await
+        }
+        ClientCommand::SetRoomKind { room_id, kind, .. } => {
+            managing(state, user, async {
+                conversations::set_kind(state, user.id, room_id, kind).await?;
+                Ok(done(request_id))
+            })
+            .await
+        }
+        ClientCommand::AddMembers { room_id, users, .. } => {
+            managing(state, user, async {
+                conversations::add_members(state, user.id, room_id, &users).await?;
+                Ok(done(request_id))
+            })
+            .await
+        }
+        ClientCommand::RemoveMember {
+            room_id, user_id, ..
+        } => {
+            managing(state, user, async {
+                conversations::remove_member(state, user.id, room_id, user_id).await?;
+                Ok(done(request_id))
+            })
+            .await
+        }
+        ClientCommand::DeleteRoom { room_id, .. } => {
+            managing(state, user, async {
+                conversations::delete(state, user.id, room_id).await?;
+                Ok(done(request_id))
+            })
+            .await
+        }
+        ClientCommand::FindUsers { query, .. } => {
+            if state.command_limits.lookup(user.id) {
+                conversations::find_users(state, &query)
+                    .await
+                    .map(|users| Some(ServerEvent::UsersFound { request_id, users }))
+            } else {
+                Err(Refusal(ErrorCode::RateLimited, "Searching too fast; wait a moment."))
+            }
+        }
     };
     match outcome {
         Ok(reply) => {

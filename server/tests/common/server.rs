@@ -143,7 +143,7 @@ impl TestServer {
     ) -> protocol::RoomId {
         let mut form = vec![("title", title)];
         if staff_only {
-            form.push(("staff_only", "true"));
+            form.push(("kind", "staff_only"));
         }
         let response = admin.post_form("/admin/rooms", &form).await;
         assert_eq!(location(&response), "/admin/rooms?notice=room_created");
@@ -175,4 +175,22 @@ impl TestServer {
             .expect("user listed")
             .id
     }
+}
+
+/// Two nodes on one fresh PostgreSQL database and one Redis prefix, or `None` (skipped). The
+/// database goes when its guard is dropped: bind it first, so that it outlives the nodes.
+pub async fn two_nodes() -> Option<(super::TestDatabase, TestServer, TestServer)> {
+    let database = super::fresh_database(super::Backend::Postgres).await?;
+    let (redis, prefix) = super::fresh_redis().await?;
+    let node = |database: &str| {
+        let mut config = Config::for_database(database);
+        config.redis_url = Some(redis.clone());
+        config.redis_prefix = prefix.clone();
+        config.sends_per_second = 10_000;
+        config.joins_per_second = 10_000;
+        config
+    };
+    let a = TestServer::start_with(node(&database.url)).await;
+    let b = TestServer::start_with(node(&database.url)).await;
+    Some((database, a, b))
 }

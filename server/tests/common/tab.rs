@@ -198,6 +198,28 @@ impl Tab {
         }
     }
 
+    /// What the command `request_id` came to: its error's code, or every event that arrived
+    /// before the answer to a ping sent after it (the server answers one socket's commands in
+    /// order, and queues a command's fan-out before its next reply).
+    pub async fn outcome(
+        &mut self,
+        request_id: protocol::RequestId,
+    ) -> Result<Vec<protocol::ServerEvent>, protocol::ErrorCode> {
+        let seen = self.drain().await;
+        for event in &seen {
+            if let protocol::ServerEvent::Error {
+                request_id: Some(id),
+                code,
+                ..
+            } = event
+                && *id == request_id
+            {
+                return Err(*code);
+            }
+        }
+        Ok(seen)
+    }
+
     /// Waits for the socket to be closed by the server; returns the close code.
     pub async fn closed(&mut self) -> u16 {
         use futures_util::StreamExt;

@@ -75,7 +75,7 @@ impl Channels {
         match audience {
             Audience::Room(room) => self.room(*room),
             Audience::User(user) => self.user(*user),
-            Audience::Everyone => self.all(),
+            Audience::Everyone | Audience::Listing { .. } => self.all(),
         }
     }
 }

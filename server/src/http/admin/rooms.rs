@@ -1,47 +1,76 @@
-//! Managing rooms: the forms of `/admin/rooms`. Every change is published at once, so the room
-//! list updates live in every open tab.
+//! Managing rooms: the forms of `/admin/rooms`. Each goes through the same domain functions
+//! as the chat page's commands (`chat::conversations`), with the admin as the one acting, so
+//! every change is checked alike and published at once: room lists update live in every tab.
 
-use super::{Admin, FlagForm};
-use crate::chat::events;
-use crate::chat::membership;
-use crate::db::rooms;
+use super::Admin;
+use crate::chat::conversations::{self, NewRoom};
+use crate::chat::refusal::Refusal;
 use crate::error::AppError;
 use crate::state::AppState;
 use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
-use protocol::{MAX_TITLE_CHARS, Notice, RoomId};
+use protocol::{ErrorCode, Notice, RoomId, RoomKind};
 use serde::Deserialize;
 
 fn back(notice: Notice) -> Response {
     Redirect::to(&format!("/admin/rooms?{}", notice.query())).into_response()
 }
 
-/// A trimmed title with something visible in it, of at most [`MAX_TITLE_CHARS`] characters.
-fn valid_title(title: &str) -> Option<&str> {
-    let title = title.trim();
-    (!protocol::text::is_blank(title) && title.chars().count() <= MAX_TITLE_CHARS).then_some(title)
+/// The page's answer to a change: `done` when it went through, else the refusal's notice. A
+/// server failure stays an error page.
+fn answer<T>(outcome: Result<T, Refusal>, done: Notice) -> Result<Response, AppError> {
+    match outcome {
+        Ok(_) => Ok(back(done)),
+        // Logged where it happened (`Refusal::from`).
+        Err(Refusal(ErrorCode::Internal, text)) => {
+            Err(AppError::Db(sea_orm::DbErr::Custom(text.to_owned())))
+        }
+        Err(Refusal(ErrorCode::EmptyTitle | ErrorCode::TitleTooLong, _)) => {
+            Ok(back(Notice::InvalidTitle))
+        }
+        Err(Refusal(ErrorCode::UnknownRoom | ErrorCode::DirectIsFixed, _)) => {
+            Ok(back(Notice::RoomNotFound))
+        }
+        Err(Refusal(_, _)) => Ok(back(Notice::NotFound)),
+    }
+}
+
+/// The kinds an admin picks from: every kind but direct.
+fn room_kind(name: &str) -> Option<RoomKind> {
+    RoomKind::parse(name).filter(|kind| *kind != RoomKind::Direct)
 }
 
 #[derive(Debug, Deserialize)]
 pub struct CreateRoomForm {
     title: String,
     #[serde(default)]
-    staff_only: Option<String>,
+    kind: Option<String>,
 }
 
+/// Creates a room. A closed room gets its creator as first member, so someone can see it and
+/// add others from the chat page.
 pub async fn create(
     State(state): State<AppState>,
     Admin(admin): Admin,
     Form(form): Form<CreateRoomForm>,
 ) -> Result<Response, AppError> {
-    let Some(title) = valid_title(&form.title) else {
-        return Ok(back(Notice::InvalidTitle));
+    let Some(kind) = room_kind(form.kind.as_deref().unwrap_or("open")) else {
+        return Ok(back(Notice::NotFound));
     };
-    let room = rooms::create(&state.db, title, form.staff_only.is_some()).await?;
-    tracing::info!(admin = %admin.username, room = %room.title, "room created");
-    events::room_added(&state, room.info()).await;
-    Ok(back(Notice::RoomCreated))
+    let new = NewRoom {
+        creator: admin.id,
+        title: &form.title,
+        kind,
+        members: &[],
+        creator_joins: kind == RoomKind::Closed,
+        request_id: None,
+    };
+    let created = conversations::create_room(&state, new).await;
+    if let Ok(room) = &created {
+        tracing::info!(admin = %admin.username, room = %room.title, "room created");
+    }
+    answer(created, Notice::RoomCreated)
 }
 
 #[derive(Debug, Deserialize)]
@@ -55,30 +84,34 @@ pub async fn rename(
     Path(id): Path<RoomId>,
     Form(form): Form<RenameForm>,
 ) -> Result<Response, AppError> {
-    let Some(title) = valid_title(&form.title) else {
-        return Ok(back(Notice::InvalidTitle));
-    };
-    let Some(room) = rooms::rename(&state.db, id, title).await? else {
-        return Ok(back(Notice::RoomNotFound));
-    };
-    tracing::info!(admin = %admin.username, room = %room.title, "room renamed");
-    events::room_updated(&state, room.info()).await;
-    Ok(back(Notice::RoomRenamed))
+    let renamed = conversations::rename(&state, admin.id, id, &form.title).await;
+    if let Ok(room) = &renamed {
+        tracing::info!(admin = %admin.username, room = %room.title, "room renamed");
+    }
+    answer(renamed, Notice::RoomRenamed)
 }
 
-/// Switches staff-only. Switching it on removes every member who is not staff at once: their
-/// sockets leave the room and get `left` with reason `staff_only`.
-pub async fn set_staff_only(
+#[derive(Debug, Deserialize)]
+pub struct KindForm {
+    kind: String,
+}
+
+/// Changes a room's kind. Members the new kind does not admit (non-staff, for staff-only) are
+/// removed at once: their sockets leave the room and get `left` with reason `staff_only`.
+pub async fn set_kind(
     State(state): State<AppState>,
     Admin(admin): Admin,
     Path(room_id): Path<RoomId>,
-    Form(form): Form<FlagForm>,
+    Form(form): Form<KindForm>,
 ) -> Result<Response, AppError> {
-    let Some(room) = membership::set_staff_only(&state, room_id, form.value).await? else {
-        return Ok(back(Notice::RoomNotFound));
+    let Some(kind) = room_kind(&form.kind) else {
+        return Ok(back(Notice::NotFound));
     };
-    tracing::info!(admin = %admin.username, room = %room.title, staff_only = form.value, "room staff-only switched");
-    Ok(back(Notice::RoomUpdated))
+    let changed = conversations::set_kind(&state, admin.id, room_id, kind).await;
+    if let Ok(room) = &changed {
+        tracing::info!(admin = %admin.username, room = %room.title, kind = kind.as_str(), "room kind changed");
+    }
+    answer(changed, Notice::RoomUpdated)
 }
 
 pub async fn delete(
@@ -86,10 +119,9 @@ pub async fn delete(
     Admin(admin): Admin,
     Path(id): Path<RoomId>,
 ) -> Result<Response, AppError> {
-    if !rooms::delete(&state.db, id).await? {
-        return Ok(back(Notice::RoomNotFound));
+    let deleted = conversations::delete(&state, admin.id, id).await;
+    if deleted.is_ok() {
+        tracing::info!(admin = %admin.username, room_id = %id, "room deleted");
     }
-    tracing::info!(admin = %admin.username, room_id = %id, "room deleted");
-    events::room_removed(&state, id).await;
-    Ok(back(Notice::RoomDeleted))
+    answer(deleted, Notice::RoomDeleted)
 }

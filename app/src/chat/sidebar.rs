@@ -1,0 +1,200 @@
+//! The sidebar: the user's rooms, then the open rooms they may join, then their direct
+//! conversations by last activity. On a phone it is a drawer over the room pane.
+
+use super::handle::{Chat, Panel};
+use super::state::{ChatState, Connection};
+use leptos::prelude::*;
+use protocol::{RoomId, RoomInfo, RoomKind};
+
+#[component]
+fn ConnectionPill(state: RwSignal<ChatState>) -> impl IntoView {
+    let connection = Memo::new(move |_| state.with(|s| s.connection));
+    view! {
+        <span
+            class="pill"
+            class:online=move || connection.get() == Connection::Online
+            data-testid="connection"
+        >
+            {move || match connection.get() {
+                Connection::Connecting => "Connecting…",
+                Connection::Online => "Online",
+                Connection::Reconnecting => "Reconnecting…",
+            }}
+        </span>
+    }
+}
+
+#[component]
+pub fn Sidebar() -> impl IntoView {
+    let Some(chat) = use_context::<Chat>() else {
+        return ().into_any();
+    };
+    let state = chat.state;
+    let mine = Memo::new(move |_| state.with(ChatState::my_rooms));
+    let joinable = Memo::new(move |_| state.with(ChatState::joinable_rooms));
+    let direct = Memo::new(move |_| state.with(ChatState::direct_rooms));
+    let online = move || state.with(|s| s.connection == Connection::Online);
+    let may_create = move || state.with(|s| s.may_create_rooms);
+    let no_rooms = move || {
+        if !online() {
+            view! { <p class="aside">"Loading rooms…"</p> }.into_any()
+        } else if may_create() {
+            view! {
+                <p class="aside" data-testid="no-rooms">
+                    "No rooms yet. "
+                    <button class="link-button" on:click=move |_| chat.show(Panel::NewRoom)>
+                        "Create one"
+                    </button>
+                </p>
+            }
+            .into_any()
+        } else {
+            view! {
+                <p class="aside" data-testid="no-rooms">"No rooms yet. An admin can create some."</p>
+            }
+            .into_any()
+        }
+    };
+    let any_room = move || mine.with(|m| !m.is_empty()) || joinable.with(|j| !j.is_empty());
+    view! {
+        <aside class="sidebar" id="sidebar" class:open=move || chat.drawer.get() aria-label="Conversations">
+            <div class="sidebar-head">
+                <h2>"Whisper"</h2>
+                <ConnectionPill state />
+            </div>
+            <noscript>
+                <p class="notice error">"Chat needs JavaScript."</p>
+            </noscript>
+            <section class="sidebar-section" aria-labelledby="rooms-heading">
+                <div class="section-head">
+                    <h3 id="rooms-heading">"Rooms"</h3>
+                    <Show when=may_create>
+                        <button
+                            class="icon-button"
+                            aria-label="New room"
+                            title="New room"
+                            data-testid="new-room"
+                            on:click=move |_| chat.show(Panel::NewRoom)
+                        >
+                            "+"
+                        </button>
+                    </Show>
+                </div>
+                <Show when=any_room fallback=no_rooms>
+                    <ul class="room-list" data-testid="room-list">
+                        <For each=move || mine.get() key=|room| (room.id, room.title.clone(), room.kind) let:room>
+                            <RoomItem room />
+                        </For>
+                        <For each=move || joinable.get() key=|room| (room.id, room.title.clone(), room.kind) let:room>
+                            <RoomItem room />
+                        </For>
+                    </ul>
+                </Show>
+                <button class="link-button browse" data-testid="browse-rooms" on:click=move |_| chat.show(Panel::Browse)>
+                    "Browse rooms"
+                </button>
+            </section>
+            <section class="sidebar-section" aria-labelledby="direct-heading">
+                <div class="section-head">
+                    <h3 id="direct-heading">"Direct messages"</h3>
+                    <button
+                        class="icon-button"
+                        aria-label="New message"
+                        title="New message"
+                        data-testid="new-message"
+                        on:click=move |_| chat.show(Panel::NewMessage)
+                    >
+                        "+"
+                    </button>
+                </div>
+                <Show
+                    when=move || direct.with(|d| !d.is_empty())
+                    fallback=|| view! {
+                        <p class="aside" data-testid="no-direct">
+                            "No direct messages yet — start one from someone's name."
+                        </p>
+                    }
+                >
+                    <ul class="room-list" data-testid="direct-list">
+                        <For each=move || direct.get() key=|id| *id let:id>
+                            <DirectItem id />
+                        </For>
+                    </ul>
+                </Show>
+            </section>
+        </aside>
+        <div class="drawer-scrim" class:open=move || chat.drawer.get() on:click=move |_| chat.drawer.set(false)></div>
+    }
+    .into_any()
+}
+
+/// The unread badge of a room.
+fn unread(state: RwSignal<ChatState>, id: RoomId) -> impl IntoView {
+    move || {
+        let count = state.with(|s| s.joined.get(&id).map_or(0, |room| room.unread));
+        (count > 0).then(|| view! { <span class="unread" data-testid="unread">{count}</span> })
+    }
+}
+
+#[component]
+fn RoomItem(room: RoomInfo) -> impl IntoView {
+    let Some(chat) = use_context::<Chat>() else {
+        return ().into_any();
+    };
+    let state = chat.state;
+    let id = room.id;
+    let joined = move || state.with(|s| s.joined.contains_key(&id));
+    let active = move || state.with(|s| s.active == Some(id));
+    let badge = match room.kind {
+        RoomKind::StaffOnly => Some(view! { <span class="badge staff">"staff"</span> }.into_any()),
+        RoomKind::Closed => Some(view! { <span class="badge closed">"closed"</span> }.into_any()),
+        RoomKind::Open | RoomKind::Direct => None,
+    };
+    view! {
+        <li>
+            <button
+                class="room"
+                class:joined=joined
+                class:active=active
+                aria-current=move || active().then_some("true")
+                data-testid="room"
+                data-title=room.title.clone()
+                on:click=move |_| chat.open_room(id)
+            >
+                <span class="room-title">{room.title.clone()}</span>
+                {badge}
+                {unread(state, id)}
+                <span class="joined-mark" title="Joined">
+                    {move || if joined() { "●" } else { "" }}
+                </span>
+            </button>
+        </li>
+    }
+    .into_any()
+}
+
+#[component]
+fn DirectItem(id: RoomId) -> impl IntoView {
+    let Some(chat) = use_context::<Chat>() else {
+        return ().into_any();
+    };
+    let state = chat.state;
+    let title = Memo::new(move |_| state.with(|s| s.display_title(id)));
+    let active = move || state.with(|s| s.active == Some(id));
+    view! {
+        <li>
+            <button
+                class="room joined direct"
+                class:active=active
+                aria-current=move || active().then_some("true")
+                data-testid="direct"
+                data-title=move || title.get()
+                on:click=move |_| chat.open_room(id)
+            >
+                <span class="room-title">{move || title.get()}</span>
+                {unread(state, id)}
+            </button>
+        </li>
+    }
+    .into_any()
+}
