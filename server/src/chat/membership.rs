@@ -160,7 +160,10 @@ pub async fn join(state: &AppState, user: UserId, room: RoomId) -> Result<Joined
     let Some(fresh) = users::lock(&txn, user).await? else {
         return Err(JoinError::Denied(Denied::NotMember));
     };
-    access::decide(viewer_of(&fresh), kind_of(&locked), false, Action::Join)
+    // A member asking again (another tab) is already in: for a private room, that is the
+    // only join there is.
+    let member = rooms::is_member(&txn, room, user).await?;
+    access::decide(viewer_of(&fresh), kind_of(&locked), member, Action::Join)
         .map_err(JoinError::Denied)?;
     let added = rooms::add_member(&txn, room, user).await?;
     txn.commit().await?;

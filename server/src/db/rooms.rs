@@ -152,11 +152,14 @@ pub async fn create_direct<C: ConnectionTrait>(db: &C, key: &str) -> Result<Opti
     })
     .on_conflict_do_nothing_on([Column::DirectKey])
     .exec_with_returning(db)
-    .await?;
-    Ok(match inserted {
-        TryInsertResult::Inserted(room) => Some(room),
-        TryInsertResult::Conflicted | TryInsertResult::Empty => None,
-    })
+    .await;
+    match inserted {
+        Ok(TryInsertResult::Inserted(room)) => Ok(Some(room)),
+        Ok(TryInsertResult::Conflicted | TryInsertResult::Empty) => Ok(None),
+        // What some backends answer for a row the conflict clause skipped.
+        Err(DbErr::RecordNotInserted | DbErr::RecordNotFound(_)) => Ok(None),
+        Err(err) => Err(err),
+    }
 }
 
 /// The direct conversation stored under `key`, if any.
@@ -251,6 +254,11 @@ pub async fn remove_member<C: ConnectionTrait>(
         .exec(db)
         .await?;
     Ok(result.rows_affected == 1)
+}
+
+/// Whether `user` is a member of `room`, as committed now.
+pub async fn is_member<C: ConnectionTrait>(db: &C, room: RoomId, user: UserId) -> Result<bool, DbErr> {
+    Ok(MemberEntity::find_by_id((room.0, user.0)).one(db).await?.is_some())
 }
 
 /// The room and whether `user` is a member of it, as committed now; `None` when the room does
