@@ -14,6 +14,8 @@ async function pick(page: Page, name: string) {
 }
 
 test("closed rooms and direct messages stay among their people, live", async ({ browser }) => {
+  // Three sign-ins and a new account hash passwords (slow in a debug build).
+  test.setTimeout(90_000);
   const adaPage = await signedIn(browser, ADMIN);
   await new AdminUsersPage(adaPage).goto();
   await new AdminUsersPage(adaPage).createUser(THIRD.name, THIRD.password);
@@ -29,6 +31,7 @@ test("closed rooms and direct messages stay among their people, live", async ({ 
   await benPage.getByTestId("new-room-title").fill("Secret plans");
   await benPage.getByTestId("kind-closed").check();
   await pick(benPage, ADMIN.name);
+  await benPage.screenshot({ path: "test-results/new-room.png" });
   await benPage.getByTestId("create-room").click();
   await expect(benPage.getByTestId("room-title")).toHaveText("Secret plans");
   await expect(benPage.getByTestId("room-kind")).toHaveText("closed");
@@ -44,6 +47,7 @@ test("closed rooms and direct messages stay among their people, live", async ({ 
   await pick(benPage, THIRD.name);
   await benPage.getByTestId("add-members").click();
   await expect(benPage.getByTestId("member")).toHaveCount(3);
+  await benPage.screenshot({ path: "test-results/members-panel.png" });
   await cy.open("Secret plans");
   await expect(cy.messages().last()).toContainText("Nobody else can read this");
 
@@ -71,6 +75,7 @@ test("closed rooms and direct messages stay among their people, live", async ({ 
   await expect(ben.messages().last()).toContainText("psst, ben");
   await ben.say("hi ada");
   await expect(ada.messages().last()).toContainText("hi ada");
+  await benPage.screenshot({ path: "test-results/direct.png" });
   // The announcer reads out the new message, not the history loaded with the room.
   await expect(adaPage.getByTestId("announcer")).toHaveText(`${MEMBER.name}: hi ada`);
 
@@ -84,6 +89,8 @@ test("closed rooms and direct messages stay among their people, live", async ({ 
   await expect(rooms.row("Secret plans")).toContainText("members only");
   await expect(adaPage.locator("table.users")).not.toContainText("direct");
   await expect(adaPage.getByTestId("room-")).toHaveCount(0);
+  await adaPage.setViewportSize({ width: 390, height: 844 });
+  await adaPage.screenshot({ path: "test-results/admin-rooms-phone.png", fullPage: true });
 
   for (const check of checks) check();
 });
@@ -91,7 +98,7 @@ test("closed rooms and direct messages stay among their people, live", async ({ 
 test("on a phone the sidebar is a drawer, and runs of messages show their author once", async ({
   browser,
 }) => {
-  const page = await signedIn(browser, MEMBER);
+  const page = await signedIn(browser, MEMBER, { reducedMotion: "reduce" });
   await page.setViewportSize({ width: 390, height: 844 });
   const chat = new ChatPage(page);
   await chat.goto();
@@ -107,6 +114,9 @@ test("on a phone the sidebar is a drawer, and runs of messages show their author
   await expect(chat.messages().last()).toHaveClass(/continues/);
   await expect(chat.messages().last().locator(".author")).toBeHidden();
   await page.screenshot({ path: "test-results/phone-room.png" });
+  await page.getByTestId("members-button").click();
+  await page.screenshot({ path: "test-results/phone-members.png" });
+  await page.keyboard.press("Escape");
   await page.getByTestId("menu").click();
   await page.screenshot({ path: "test-results/phone-drawer.png" });
   // The drawer closes with a tap beside it.

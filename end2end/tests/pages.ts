@@ -1,5 +1,5 @@
 // Page objects: how the specs reach each page's controls, by role, label or data-testid.
-import { expect, type Browser, type Page } from "@playwright/test";
+import { expect, type Browser, type BrowserContextOptions, type Page } from "@playwright/test";
 
 export const ADMIN = { name: "ada", password: "ada-password-1" };
 export const MEMBER = { name: "ben", password: "ben-password-1" };
@@ -127,9 +127,13 @@ export class ChatPage {
   }
 }
 
-/// Signs in in a fresh browser context and returns its page.
-export async function signedIn(browser: Browser, who: { name: string; password: string }) {
-  const context = await browser.newContext();
+/// Signs in in a fresh browser context (with `options`) and returns its page.
+export async function signedIn(
+  browser: Browser,
+  who: { name: string; password: string },
+  options: BrowserContextOptions = {},
+) {
+  const context = await browser.newContext(options);
   const page = await context.newPage();
   const login = new LoginPage(page);
   await login.goto();

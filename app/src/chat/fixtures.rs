@@ -77,6 +77,7 @@ pub fn hello_member_of(rooms: Vec<RoomInfo>, memberships: &[i64]) -> ServerEvent
         user,
         rooms,
         memberships: memberships.iter().map(|&id| RoomId(id)).collect(),
+        may_create_rooms: true,
     }
 }
 

@@ -255,7 +255,7 @@ pub fn OpenRoom(id: RoomId) -> impl IntoView {
                 Some(view! { <span class=class data-testid="room-kind">{label}</span> })
             }}
             <button
-                class="small link-button"
+                class="link-button members-button"
                 aria-expanded=move || members_open().to_string()
                 data-testid="members-button"
                 on:click=move |_| chat.panel.update(|panel| {

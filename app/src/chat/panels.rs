@@ -65,20 +65,26 @@ pub fn BrowseRooms() -> impl IntoView {
         return ().into_any();
     };
     let rooms = Memo::new(move |_| chat.state.with(ChatState::joinable_rooms));
+    let staff = move || chat.state.with(|s| s.me.as_ref().is_some_and(|me| me.is_staff));
     view! {
         <PanelFrame title="Browse rooms" testid="browse">
             <Show
                 when=move || rooms.with(|r| !r.is_empty())
-                fallback=|| view! { <p class="aside" data-testid="browse-empty">"You are in every room you can join."</p> }
+                fallback=|| view! { <p class="aside" data-testid="browse-empty">"You are in every room there is to join."</p> }
             >
                 <ul class="browse-list">
                     <For each=move || rooms.get() key=|room| room.id let:room>
                         <li>
                             <span class="room-title">{room.title.clone()}</span>
                             {(room.kind == RoomKind::StaffOnly).then(|| view! { <span class="badge staff">"staff"</span> })}
-                            <button class="small" data-testid="browse-join" on:click=move |_| chat.open_room(room.id)>
-                                "Join"
-                            </button>
+                            <Show
+                                when=move || room.kind != RoomKind::StaffOnly || staff()
+                                fallback=|| view! { <span class="aside">"Staff only"</span> }
+                            >
+                                <button class="small" data-testid="browse-join" on:click=move |_| chat.open_room(room.id)>
+                                    "Join"
+                                </button>
+                            </Show>
                         </li>
                     </For>
                 </ul>
@@ -90,7 +96,14 @@ pub fn BrowseRooms() -> impl IntoView {
 
 /// Searches users by name and lets the user pick some (at most `limit`), shown as chips.
 #[component]
-fn UserPicker(picked: RwSignal<Vec<Member>>, limit: usize, label: &'static str) -> impl IntoView {
+fn UserPicker(
+    picked: RwSignal<Vec<Member>>,
+    limit: usize,
+    label: &'static str,
+    /// A room whose members are not offered (they are in it already).
+    #[prop(optional)]
+    members_of: Option<RoomId>,
+) -> impl IntoView {
     let Some(chat) = use_context::<Chat>() else {
         return ().into_any();
     };
@@ -114,11 +127,16 @@ fn UserPicker(picked: RwSignal<Vec<Member>>, limit: usize, label: &'static str) 
     let found = Memo::new(move |_| {
         let me = me();
         state.with(|s| {
+            let inside = |user: &Member| {
+                members_of
+                    .and_then(|room| s.joined.get(&room))
+                    .is_some_and(|room| room.members.iter().any(|m| m.id == user.id))
+            };
             s.found_users
                 .clone()
                 .unwrap_or_default()
                 .into_iter()
-                .filter(|user| Some(user.id) != me)
+                .filter(|user| Some(user.id) != me && !inside(user))
                 .collect::<Vec<_>>()
         })
     });
@@ -141,6 +159,12 @@ fn UserPicker(picked: RwSignal<Vec<Member>>, limit: usize, label: &'static str) 
                     placeholder="Search by name"
                     data-testid="user-search"
                     on:input=move |event| search(event_target_value(&event))
+                    // Enter picks nothing and must not submit the form around the picker.
+                    on:keydown=move |event| {
+                        if event.key() == "Enter" {
+                            event.prevent_default();
+                        }
+                    }
                 />
             </label>
             <ul class="chips" aria-label="Picked">
@@ -148,6 +172,7 @@ fn UserPicker(picked: RwSignal<Vec<Member>>, limit: usize, label: &'static str) 
                     <li class="chip">
                         {user.username.clone()}
                         <button
+                            type="button"
                             class="link-button"
                             aria-label=format!("Remove {}", user.username)
                             on:click={
@@ -169,6 +194,7 @@ fn UserPicker(picked: RwSignal<Vec<Member>>, limit: usize, label: &'static str) 
                         view! {
                             <li>
                                 <button
+                                    type="button"
                                     class="found-user"
                                     aria-pressed=move || picked.with(|p| p.iter().any(|u| u.id == id)).to_string()
                                     data-testid="user-result"
@@ -370,7 +396,7 @@ fn Manage(id: RoomId, kind: Memo<Option<RoomKind>>) -> impl IntoView {
                     }}
                 </button>
             </Show>
-            <UserPicker picked limit=protocol::MAX_ADDED_MEMBERS label="Add people" />
+            <UserPicker picked limit=protocol::MAX_ADDED_MEMBERS label="Add people" members_of=id />
             <button class="small" data-testid="add-members" on:click=add>"Add"</button>
             <button class="small danger" data-testid="delete-room" on:click=delete>"Delete room"</button>
         </div>

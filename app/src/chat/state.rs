@@ -143,15 +143,19 @@ impl ChatState {
             .collect()
     }
 
-    /// Listed rooms the user is not in and may join (open ones; staff-only ones for staff).
+    /// Listed rooms the user is not in: open ones, then staff-only ones (listed to everyone,
+    /// marked, entered by staff alone), each by title.
     pub fn joinable_rooms(&self) -> Vec<RoomInfo> {
-        let staff = self.me.as_ref().is_some_and(|me| me.is_staff);
-        self.rooms
+        let mut rooms: Vec<RoomInfo> = self
+            .rooms
             .iter()
             .filter(|room| !self.joined.contains_key(&room.id))
-            .filter(|room| room.kind == RoomKind::Open || (room.kind == RoomKind::StaffOnly && staff))
+            .filter(|room| matches!(room.kind, RoomKind::Open | RoomKind::StaffOnly))
             .cloned()
-            .collect()
+            .collect();
+        // Stable: titles stay in order within each kind.
+        rooms.sort_by_key(|room| room.kind == RoomKind::StaffOnly);
+        rooms
     }
 
     /// The user's direct conversations, the most recently active first (a new one, with no
@@ -836,6 +840,7 @@ mod tests {
             user: state.me.clone().unwrap(),
             rooms: vec![room(1, "a"), room(2, "b")],
             memberships: vec![RoomId(2)],
+            may_create_rooms: true,
         });
         assert!(!state.joined.contains_key(&RoomId(1)));
         assert!(state.joined.contains_key(&RoomId(2)));
@@ -972,5 +977,89 @@ mod tests {
         });
         assert_eq!(bodies(&state, 2).len(), 203);
         assert_eq!(state.joined[&RoomId(2)].unread, 150);
+    }
+
+    /// A direct conversation with `others` (ids 2, 3, …) as the server sends it.
+    fn direct(id: i64, others: &[(i64, &str)], request_id: Option<RequestId>) -> ServerEvent {
+        let mut members = vec![member(1, "alice")];
+        members.extend(others.iter().map(|&(id, name)| member(id, name)));
+        ServerEvent::Joined {
+            request_id,
+            room: RoomInfo {
+                kind: RoomKind::Direct,
+                title: String::new(),
+                ..room(id, "")
+            },
+            members,
+            recent: vec![],
+        }
+    }
+
+    #[test]
+    fn direct_conversations_are_named_after_the_others_and_found_again_here() {
+        let mut state = ChatState::new("p".into());
+        state.apply(hello(vec![room(1, "a")]));
+        state.apply(direct(7, &[(2, "bob"), (3, "cy")], None));
+        state.apply(direct(8, &[], None));
+        assert_eq!(state.display_title(RoomId(7)), "bob, cy");
+        assert_eq!(state.display_title(RoomId(8)), "Notes to self");
+        assert!(state.my_rooms().iter().all(|room| room.kind != RoomKind::Direct));
+        // Newest first; a conversation with no messages yet counts as newest.
+        state.apply(ServerEvent::Message {
+            message: message(7, 1, "hi"),
+        });
+        assert_eq!(state.direct_rooms(), vec![RoomId(8), RoomId(7)]);
+        // Asking for one this tab holds opens it without asking the server.
+        assert_eq!(state.open_direct(vec![UserId(3), UserId(2)]), None);
+        assert_eq!(state.active, Some(RoomId(7)));
+        // A new set of people asks the server, and the answer opens it.
+        let Some(ClientCommand::OpenDirect { request_id, with }) = state.open_direct(vec![UserId(4)])
+        else {
+            panic!("asks the server");
+        };
+        assert_eq!(with, vec![UserId(4)]);
+        state.apply(direct(9, &[(4, "dan")], Some(request_id)));
+        assert_eq!(state.active, Some(RoomId(9)));
+    }
+
+    #[test]
+    fn removal_from_a_private_room_drops_it_from_the_list() {
+        let mut state = ChatState::new("p".into());
+        let closed = RoomInfo {
+            kind: RoomKind::Closed,
+            ..room(5, "Plans")
+        };
+        state.apply(hello(vec![closed.clone()]));
+        state.apply(ServerEvent::Joined {
+            request_id: None,
+            room: closed,
+            members: vec![member(1, "alice")],
+            recent: vec![],
+        });
+        state.apply(ServerEvent::Left {
+            request_id: None,
+            room_id: RoomId(5),
+            reason: LeftReason::Removed,
+        });
+        assert!(state.rooms.is_empty());
+        assert!(state.alert.as_ref().unwrap().text.contains("removed from Plans"));
+    }
+
+    #[test]
+    fn only_live_messages_in_the_open_room_are_announced() {
+        let mut state = ChatState::new("p".into());
+        state.apply(hello(vec![room(1, "a"), room(2, "b")]));
+        state.apply(joined(1, "a", messages(1, 1..=3)));
+        state.apply(joined(2, "b", vec![]));
+        assert_eq!(state.active, Some(RoomId(1)));
+        assert_eq!(state.announcement, None, "loaded history is not read out");
+        state.apply(ServerEvent::Message {
+            message: message(2, 1, "elsewhere"),
+        });
+        assert_eq!(state.announcement, None);
+        state.apply(ServerEvent::Message {
+            message: message(1, 4, "here"),
+        });
+        assert_eq!(state.announcement.as_deref(), Some("bob: here"));
     }
 }
