@@ -20,12 +20,7 @@ impl MigrationTrait for Migration {
             string_len_null("direct_key", DIRECT_KEY_CHARS).to_owned(),
         ] {
             manager
-                .alter_table(
-                    Table::alter()
-                        .table("rooms")
-                        .add_column(column)
-                        .to_owned(),
-                )
+                .alter_table(Table::alter().table("rooms").add_column(column).to_owned())
                 .await?;
         }
         manager
@@ -38,7 +33,12 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .alter_table(Table::alter().table("rooms").drop_column("staff_only").to_owned())
+            .alter_table(
+                Table::alter()
+                    .table("rooms")
+                    .drop_column("staff_only")
+                    .to_owned(),
+            )
             .await?;
         manager
             .create_index(
@@ -54,7 +54,12 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
-            .drop_index(Index::drop().name("idx_rooms_direct_key").table("rooms").to_owned())
+            .drop_index(
+                Index::drop()
+                    .name("idx_rooms_direct_key")
+                    .table("rooms")
+                    .to_owned(),
+            )
             .await?;
         manager
             .alter_table(

@@ -109,7 +109,10 @@ pub enum ClientCommand {
     },
     /// Find active users whose name contains `query` (for starting a conversation or adding
     /// members); answered by [`crate::ServerEvent::UsersFound`].
-    FindUsers { request_id: RequestId, query: String },
+    FindUsers {
+        request_id: RequestId,
+        query: String,
+    },
 }
 
 impl ClientCommand {

@@ -8,9 +8,7 @@
 
 mod common;
 
-use common::{
-    Backend, Client, Tab, TestServer, fresh_database, fresh_redis, location, two_nodes,
-};
+use common::{Backend, Client, Tab, TestServer, fresh_database, fresh_redis, location, two_nodes};
 use fred::interfaces::ClientLike;
 use protocol::{ChatMessage, ClientCommand, LeftReason, RoomId, ServerEvent};
 use std::collections::BTreeMap;

@@ -149,7 +149,12 @@ async fn open_tabs(nodes: &[&TestServer], people: &[Person]) -> (Vec<Tab>, Vec<V
 }
 
 /// One round of the access test: every person against every place, on every path.
-async fn check_every_pair(nodes: &[&TestServer], people: &[Person], places: &mut [Place], round: u32) {
+async fn check_every_pair(
+    nodes: &[&TestServer],
+    people: &[Person],
+    places: &mut [Place],
+    round: u32,
+) {
     let (mut tabs, listed) = open_tabs(nodes, people).await;
     for (p, person) in people.iter().enumerate() {
         for place in places.iter_mut() {
@@ -171,7 +176,11 @@ async fn check_every_pair(nodes: &[&TestServer], people: &[Person], places: &mut
                     before_seq: i64::MAX,
                 })
                 .await;
-            assert_eq!(tab.outcome(history).await.map(|_| ()), read, "{what}: history");
+            assert_eq!(
+                tab.outcome(history).await.map(|_| ()),
+                read,
+                "{what}: history"
+            );
             let missed = tab
                 .command(|request_id| ClientCommand::Missed {
                     request_id,
@@ -180,11 +189,17 @@ async fn check_every_pair(nodes: &[&TestServer], people: &[Person], places: &mut
                     before_seq: None,
                 })
                 .await;
-            assert_eq!(tab.outcome(missed).await.map(|_| ()), read, "{what}: missed");
+            assert_eq!(
+                tab.outcome(missed).await.map(|_| ()),
+                read,
+                "{what}: missed"
+            );
             // Editing and deleting someone's message.
             let own = place.author == p;
             let seed = place.seed;
-            let edit_expected = place.decide(person, Action::Edit { own }).map_err(message_code);
+            let edit_expected = place
+                .decide(person, Action::Edit { own })
+                .map_err(message_code);
             let body = format!("seed, edited by {} in round {round}", person.name);
             let edit = tab
                 .command(|request_id| ClientCommand::Edit {
@@ -193,7 +208,11 @@ async fn check_every_pair(nodes: &[&TestServer], people: &[Person], places: &mut
                     body,
                 })
                 .await;
-            assert_eq!(tab.outcome(edit).await.map(|_| ()), edit_expected, "{what}: edit");
+            assert_eq!(
+                tab.outcome(edit).await.map(|_| ()),
+                edit_expected,
+                "{what}: edit"
+            );
             if !own {
                 let expected = place
                     .decide(person, Action::Delete { own: false })
@@ -213,7 +232,11 @@ async fn check_every_pair(nodes: &[&TestServer], people: &[Person], places: &mut
                         message_id: target,
                     })
                     .await;
-                assert_eq!(tab.outcome(delete).await.map(|_| ()), expected, "{what}: delete");
+                assert_eq!(
+                    tab.outcome(delete).await.map(|_| ()),
+                    expected,
+                    "{what}: delete"
+                );
             }
             // Sending.
             let tab = &mut tabs[p];
@@ -221,14 +244,25 @@ async fn check_every_pair(nodes: &[&TestServer], people: &[Person], places: &mut
                 .say(room_id, &format!("r{round} {} says hi", person.name))
                 .await;
             let expected = place.decide(person, Action::Send).map_err(code);
-            assert_eq!(tab.outcome(send).await.map(|_| ()), expected, "{what}: send");
+            assert_eq!(
+                tab.outcome(send).await.map(|_| ()),
+                expected,
+                "{what}: send"
+            );
             // Joining; a join that goes through makes them a member from now on.
             let expected = place.decide(person, Action::Join).map_err(code);
             let join = tab
-                .command(|request_id| ClientCommand::Join { request_id, room_id })
+                .command(|request_id| ClientCommand::Join {
+                    request_id,
+                    room_id,
+                })
                 .await;
             let outcome = tab.outcome(join).await;
-            assert_eq!(outcome.as_ref().map(|_| ()).map_err(|c| *c), expected, "{what}: join");
+            assert_eq!(
+                outcome.as_ref().map(|_| ()).map_err(|c| *c),
+                expected,
+                "{what}: join"
+            );
             if expected.is_ok() {
                 place.members.insert(person.id);
             }
@@ -275,7 +309,10 @@ async fn cast(nodes: &[&TestServer]) -> (Vec<Person>, Vec<Place>) {
     let (mut admin, users) = server.with_users(&["alice", "bob", "carol", "dave"]).await;
     let carol_id = server.user_id(&mut admin, "carol").await;
     let staffed = admin
-        .post_form(&format!("/admin/users/{carol_id}/staff"), &[("value", "true")])
+        .post_form(
+            &format!("/admin/users/{carol_id}/staff"),
+            &[("value", "true")],
+        )
         .await;
     assert_eq!(location(&staffed), "/admin/users?notice=roles_updated");
     let names = ["root", "alice", "bob", "carol", "dave"];
@@ -299,20 +336,38 @@ async fn cast(nodes: &[&TestServer]) -> (Vec<Person>, Vec<Place>) {
         });
     }
     let (root, alice, bob, carol) = (0, 1, 2, 3);
-    let open = server.create_room(&mut people[root].client, "Open", false).await;
-    let staff = server.create_room(&mut people[root].client, "Staff", true).await;
+    let open = server
+        .create_room(&mut people[root].client, "Open", false)
+        .await;
+    let staff = server
+        .create_room(&mut people[root].client, "Staff", true)
+        .await;
     let (mut tabs, _) = open_tabs(&[server], &people).await;
     tabs[root].join(open).await;
     tabs[root].join(staff).await;
-    let closed = create_room(&mut tabs[alice], "Closed", RoomKind::Closed, &[people[bob].id]).await;
+    let closed = create_room(
+        &mut tabs[alice],
+        "Closed",
+        RoomKind::Closed,
+        &[people[bob].id],
+    )
+    .await;
     let garden = create_room(&mut tabs[alice], "Garden", RoomKind::Open, &[]).await;
-    let direct = open_direct(&mut tabs[bob], &[people[alice].id]).await.unwrap();
+    let direct = open_direct(&mut tabs[bob], &[people[alice].id])
+        .await
+        .unwrap();
     let notes = open_direct(&mut tabs[carol], &[]).await.unwrap();
     let mut places = Vec::new();
     for (name, id, kind, author, members) in [
         ("Open", open, RoomKind::Open, root, vec![root]),
         ("Staff", staff, RoomKind::StaffOnly, root, vec![root]),
-        ("Closed", closed.id, RoomKind::Closed, alice, vec![alice, bob]),
+        (
+            "Closed",
+            closed.id,
+            RoomKind::Closed,
+            alice,
+            vec![alice, bob],
+        ),
         ("Garden", garden.id, RoomKind::Open, alice, vec![alice]),
         ("Direct", direct.id, RoomKind::Direct, bob, vec![alice, bob]),
         ("Notes", notes.id, RoomKind::Direct, carol, vec![carol]),
@@ -335,8 +390,14 @@ async fn cast(nodes: &[&TestServer]) -> (Vec<Person>, Vec<Place>) {
 async fn change_memberships(server: &TestServer, people: &[Person], places: &mut [Place]) {
     let (alice, bob, dave) = (&people[1], &people[2], &people[4]);
     let (mut tab, _) = Tab::open(server, &alice.client).await;
-    let closed = places.iter().position(|place| place.name == "Closed").unwrap();
-    let garden = places.iter().position(|place| place.name == "Garden").unwrap();
+    let closed = places
+        .iter()
+        .position(|place| place.name == "Closed")
+        .unwrap();
+    let garden = places
+        .iter()
+        .position(|place| place.name == "Garden")
+        .unwrap();
     let room_id = places[closed].id;
     let (bob_id, dave_id) = (bob.id, dave.id);
     let remove = tab
@@ -422,8 +483,13 @@ async fn direct_conversations_are_found_again_by_their_people(db: String) {
     let names: Vec<&str> = heard.1.iter().map(|m| m.username.as_str()).collect();
     assert_eq!(names, ["alice", "bob"]);
     let again = open_direct(&mut tabs[bob], &[ids[alice]]).await.unwrap();
-    assert_eq!(again.id, started.id, "the same people, the same conversation");
-    let listed_self = open_direct(&mut tabs[alice], &[ids[bob], ids[alice]]).await.unwrap();
+    assert_eq!(
+        again.id, started.id,
+        "the same people, the same conversation"
+    );
+    let listed_self = open_direct(&mut tabs[alice], &[ids[bob], ids[alice]])
+        .await
+        .unwrap();
     assert_eq!(listed_self.id, started.id, "naming oneself changes nothing");
 
     // Two people starting the same conversation at the same moment get one: carol's request
@@ -444,7 +510,13 @@ async fn direct_conversations_are_found_again_by_their_people(db: String) {
 
     // Notes to self.
     let notes = open_direct(&mut tabs[carol], &[]).await.unwrap();
-    assert_eq!(open_direct(&mut tabs[carol], &[ids[carol]]).await.unwrap().id, notes.id);
+    assert_eq!(
+        open_direct(&mut tabs[carol], &[ids[carol]])
+            .await
+            .unwrap()
+            .id,
+        notes.id
+    );
 
     // Nobody else sees them, and none can be reshaped.
     let (_, hello) = Tab::open(&server, &server.login("alice", "a-password").await).await;
@@ -456,7 +528,10 @@ async fn direct_conversations_are_found_again_by_their_people(db: String) {
     assert!(!listed.contains(&daves.id) && !listed.contains(&notes.id));
     let room_id = started.id;
     let carol_id = ids[carol];
-    for (who, expected) in [(alice, ErrorCode::DirectIsFixed), (carol, ErrorCode::UnknownRoom)] {
+    for (who, expected) in [
+        (alice, ErrorCode::DirectIsFixed),
+        (carol, ErrorCode::UnknownRoom),
+    ] {
         let tab = &mut tabs[who];
         for command in [
             ClientCommand::AddMembers {
@@ -488,15 +563,29 @@ async fn direct_conversations_are_found_again_by_their_people(db: String) {
                 room_id,
             },
         ] {
-            let request = tab.command(|request_id| with_request(command, request_id)).await;
+            let request = tab
+                .command(|request_id| with_request(command, request_id))
+                .await;
             let what = format!("{who} {request:?}");
-            assert_eq!(tab.outcome(request).await.map(|_| ()), Err(expected), "{what}");
+            assert_eq!(
+                tab.outcome(request).await.map(|_| ()),
+                Err(expected),
+                "{what}"
+            );
         }
     }
     // The admin area lists no direct conversations.
     let mut admin = server.login("root", "s3cret-pass").await;
-    let managed: Vec<RoomInfo> = admin.post_form("/api/list_rooms", &[]).await.json().await.unwrap();
-    assert!(managed.iter().all(|room| room.kind != RoomKind::Direct), "{managed:?}");
+    let managed: Vec<RoomInfo> = admin
+        .post_form("/api/list_rooms", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        managed.iter().all(|room| room.kind != RoomKind::Direct),
+        "{managed:?}"
+    );
 }
 
 /// `command` with its request id replaced.
@@ -511,7 +600,10 @@ async fn bad_conversation_input_gets_specific_errors_and_stores_nothing(db: Stri
     let (mut tabs, ids, mut admin) = five_tabs(&server).await;
     let (alice, bob, dave) = (1, 2, 4);
     let disabled = admin
-        .post_form(&format!("/admin/users/{}/disabled", ids[dave]), &[("value", "true")])
+        .post_form(
+            &format!("/admin/users/{}/disabled", ids[dave]),
+            &[("value", "true")],
+        )
         .await;
     assert_eq!(location(&disabled), "/admin/users?notice=user_disabled");
     let unknown = UserId(999_999);
@@ -529,14 +621,38 @@ async fn bad_conversation_input_gets_specific_errors_and_stores_nothing(db: Stri
     };
     let cases = [
         (create("   ", RoomKind::Open, vec![]), ErrorCode::EmptyTitle),
-        (create("\u{200B}", RoomKind::Open, vec![]), ErrorCode::EmptyTitle),
-        (create(&"x".repeat(81), RoomKind::Open, vec![]), ErrorCode::TitleTooLong),
-        (create("Ok", RoomKind::Closed, vec![unknown]), ErrorCode::UnknownUser),
-        (create("Ok", RoomKind::Closed, vec![ids[bob], ids[bob]]), ErrorCode::DuplicateUser),
-        (create("Ok", RoomKind::Closed, many), ErrorCode::TooManyMembers),
-        (create("Ok", RoomKind::Closed, vec![ids[bob], ids[dave]]), ErrorCode::UserDisabled),
-        (create("Ok", RoomKind::StaffOnly, vec![]), ErrorCode::InvalidKind),
-        (create("Ok", RoomKind::Direct, vec![]), ErrorCode::InvalidKind),
+        (
+            create("\u{200B}", RoomKind::Open, vec![]),
+            ErrorCode::EmptyTitle,
+        ),
+        (
+            create(&"x".repeat(81), RoomKind::Open, vec![]),
+            ErrorCode::TitleTooLong,
+        ),
+        (
+            create("Ok", RoomKind::Closed, vec![unknown]),
+            ErrorCode::UnknownUser,
+        ),
+        (
+            create("Ok", RoomKind::Closed, vec![ids[bob], ids[bob]]),
+            ErrorCode::DuplicateUser,
+        ),
+        (
+            create("Ok", RoomKind::Closed, many),
+            ErrorCode::TooManyMembers,
+        ),
+        (
+            create("Ok", RoomKind::Closed, vec![ids[bob], ids[dave]]),
+            ErrorCode::UserDisabled,
+        ),
+        (
+            create("Ok", RoomKind::StaffOnly, vec![]),
+            ErrorCode::InvalidKind,
+        ),
+        (
+            create("Ok", RoomKind::Direct, vec![]),
+            ErrorCode::InvalidKind,
+        ),
         (direct(vec![unknown]), ErrorCode::UnknownUser),
         (direct(vec![ids[bob], unknown]), ErrorCode::UnknownUser),
         (direct(vec![ids[dave]]), ErrorCode::UserDisabled),
@@ -546,18 +662,35 @@ async fn bad_conversation_input_gets_specific_errors_and_stores_nothing(db: Stri
     for (command, expected) in cases {
         let what = format!("{command:?}");
         let tab = &mut tabs[alice];
-        let request = tab.command(|request_id| with_request(command, request_id)).await;
-        assert_eq!(tab.outcome(request).await.map(|_| ()), Err(expected), "{what}");
+        let request = tab
+            .command(|request_id| with_request(command, request_id))
+            .await;
+        assert_eq!(
+            tab.outcome(request).await.map(|_| ()),
+            Err(expected),
+            "{what}"
+        );
     }
     // Nothing was stored: no room in the admin list, none in alice's or bob's list.
-    let managed: Vec<RoomInfo> = admin.post_form("/api/list_rooms", &[]).await.json().await.unwrap();
+    let managed: Vec<RoomInfo> = admin
+        .post_form("/api/list_rooms", &[])
+        .await
+        .json()
+        .await
+        .unwrap();
     assert!(managed.is_empty(), "{managed:?}");
     for name in ["alice", "bob"] {
         let (_, hello) = Tab::open(&server, &server.login(name, "a-password").await).await;
-        let ServerEvent::Hello { rooms, memberships, .. } = hello else {
+        let ServerEvent::Hello {
+            rooms, memberships, ..
+        } = hello
+        else {
             unreachable!()
         };
-        assert!(rooms.is_empty() && memberships.is_empty(), "{name}: {rooms:?}");
+        assert!(
+            rooms.is_empty() && memberships.is_empty(),
+            "{name}: {rooms:?}"
+        );
     }
 
     // Managing needs to be the creator or an admin.
@@ -570,7 +703,10 @@ async fn bad_conversation_input_gets_specific_errors_and_stores_nothing(db: Stri
             title: "Bob's now".into(),
         })
         .await;
-    assert_eq!(tabs[bob].outcome(rename).await.map(|_| ()), Err(ErrorCode::NotManager));
+    assert_eq!(
+        tabs[bob].outcome(rename).await.map(|_| ()),
+        Err(ErrorCode::NotManager)
+    );
     let rename = tabs[0]
         .command(|request_id| ClientCommand::RenameRoom {
             request_id,
@@ -578,7 +714,10 @@ async fn bad_conversation_input_gets_specific_errors_and_stores_nothing(db: Stri
             title: "Renamed by root".into(),
         })
         .await;
-    assert!(tabs[0].outcome(rename).await.is_ok(), "admins manage every room");
+    assert!(
+        tabs[0].outcome(rename).await.is_ok(),
+        "admins manage every room"
+    );
 }
 
 async fn membership_changes_reach_every_tab_at_once(db: String) {
@@ -595,7 +734,10 @@ async fn membership_changes_reach_every_tab_at_once(db: String) {
     let room_id = room.id;
     for tab in [&mut tabs[bob], &mut bob_second] {
         let seen = tab.drain().await;
-        assert!(seen.iter().any(|e| matches!(e, ServerEvent::Joined { room, .. } if room.id == room_id)));
+        assert!(
+            seen.iter()
+                .any(|e| matches!(e, ServerEvent::Joined { room, .. } if room.id == room_id))
+        );
     }
     post(&mut tabs[alice], room_id, "before carol").await;
     let [carol_tab, dave_tab] = tabs.get_disjoint_mut([carol, dave]).unwrap();
@@ -624,9 +766,13 @@ async fn membership_changes_reach_every_tab_at_once(db: String) {
         assert!(recent.iter().any(|m| m.body == "before carol"));
     }
     post(&mut tabs[alice], room_id, "with carol").await;
-    assert!(tabs[carol].drain().await.iter().any(
-        |e| matches!(e, ServerEvent::Message { message } if message.body == "with carol")
-    ));
+    assert!(
+        tabs[carol]
+            .drain()
+            .await
+            .iter()
+            .any(|e| matches!(e, ServerEvent::Message { message } if message.body == "with carol"))
+    );
 
     // Removed: gone from every tab at once, and every path refuses her from then on.
     let remove = tabs[alice]
@@ -640,7 +786,11 @@ async fn membership_changes_reach_every_tab_at_once(db: String) {
     for tab in [&mut tabs[carol], &mut carol_second] {
         let reason = tab
             .until(|event| match event {
-                ServerEvent::Left { room_id: id, reason, .. } if id == room_id => Some(reason),
+                ServerEvent::Left {
+                    room_id: id,
+                    reason,
+                    ..
+                } if id == room_id => Some(reason),
                 _ => None,
             })
             .await;
@@ -648,7 +798,12 @@ async fn membership_changes_reach_every_tab_at_once(db: String) {
     }
     post(&mut tabs[alice], room_id, "after carol").await;
     let seen = tabs[carol].drain().await;
-    assert!(!seen.iter().any(|e| matches!(e, ServerEvent::Message { .. })), "{seen:?}");
+    assert!(
+        !seen
+            .iter()
+            .any(|e| matches!(e, ServerEvent::Message { .. })),
+        "{seen:?}"
+    );
     let history = tabs[carol]
         .command(|request_id| ClientCommand::History {
             request_id,
@@ -656,9 +811,15 @@ async fn membership_changes_reach_every_tab_at_once(db: String) {
             before_seq: i64::MAX,
         })
         .await;
-    assert_eq!(tabs[carol].outcome(history).await.map(|_| ()), Err(ErrorCode::UnknownRoom));
+    assert_eq!(
+        tabs[carol].outcome(history).await.map(|_| ()),
+        Err(ErrorCode::UnknownRoom)
+    );
     let send = tabs[carol].say(room_id, "let me back").await;
-    assert_eq!(tabs[carol].outcome(send).await.map(|_| ()), Err(ErrorCode::UnknownRoom));
+    assert_eq!(
+        tabs[carol].outcome(send).await.map(|_| ()),
+        Err(ErrorCode::UnknownRoom)
+    );
 
     // An open room turning closed: dave (who joined) keeps it, bob's list loses it.
     let garden = create_room(&mut tabs[alice], "Garden", RoomKind::Open, &[]).await;
@@ -682,14 +843,22 @@ async fn membership_changes_reach_every_tab_at_once(db: String) {
     assert_eq!(updated.kind, RoomKind::Closed);
     let seen = tabs[bob].drain().await;
     assert!(
-        seen.iter().any(|e| matches!(e, ServerEvent::RoomRemoved { room_id } if *room_id == garden_id)),
+        seen.iter()
+            .any(|e| matches!(e, ServerEvent::RoomRemoved { room_id } if *room_id == garden_id)),
         "{seen:?}"
     );
-    assert!(!seen.iter().any(|e| matches!(e, ServerEvent::RoomUpdated { .. })));
+    assert!(
+        !seen
+            .iter()
+            .any(|e| matches!(e, ServerEvent::RoomUpdated { .. }))
+    );
 
     // Deleted: gone from its members' lists; nobody else hears of it.
     let delete = tabs[alice]
-        .command(|request_id| ClientCommand::DeleteRoom { request_id, room_id })
+        .command(|request_id| ClientCommand::DeleteRoom {
+            request_id,
+            room_id,
+        })
         .await;
     tabs[alice].outcome(delete).await.unwrap();
     for tab in [&mut tabs[bob], &mut bob_second] {
@@ -700,14 +869,20 @@ async fn membership_changes_reach_every_tab_at_once(db: String) {
         .await;
     }
     let seen = tabs[dave].drain().await;
-    assert!(!seen.iter().any(|e| matches!(e, ServerEvent::RoomRemoved { room_id: id } if *id == room_id)));
+    assert!(
+        !seen
+            .iter()
+            .any(|e| matches!(e, ServerEvent::RoomRemoved { room_id: id } if *id == room_id))
+    );
 }
 
 /// `WHISPER_ROOM_CREATION=admins`: users may not create rooms, admins may, and anyone may
 /// still start a direct conversation.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn room_creation_can_be_restricted_to_admins() {
-    let database = common::fresh_database(common::Backend::Sqlite).await.unwrap();
+    let database = common::fresh_database(common::Backend::Sqlite)
+        .await
+        .unwrap();
     let mut config = config(&database.url);
     config.room_creation = RoomCreation::Admins;
     let (server, admin, users) = server_with_users(config, &["alice", "bob"]).await;
@@ -721,7 +896,10 @@ async fn room_creation_can_be_restricted_to_admins() {
             members: vec![],
         })
         .await;
-    assert_eq!(alice.outcome(request).await.map(|_| ()), Err(ErrorCode::CreationRestricted));
+    assert_eq!(
+        alice.outcome(request).await.map(|_| ()),
+        Err(ErrorCode::CreationRestricted)
+    );
     create_room(&mut root, "Admins may", RoomKind::Closed, &[]).await;
     open_direct(&mut alice, &[]).await.unwrap();
 }

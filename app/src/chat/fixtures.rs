@@ -6,8 +6,7 @@ use super::timeline::Entry;
 use chrono::{TimeZone, Utc};
 use protocol::{
     ChatMessage, ClientCommand, HISTORY_PAGE, Member, MessageId, RoomId, RoomInfo, RoomKind,
-    ServerEvent,
-    UserId, UserSummary,
+    ServerEvent, UserId, UserSummary,
 };
 
 pub fn room(id: i64, title: &str) -> RoomInfo {

@@ -237,7 +237,10 @@ pub fn OpenRoom(id: RoomId) -> impl IntoView {
 
     let leave = move |_| {
         let private = kind.get_untracked() == Some(RoomKind::Closed);
-        let question = format!("Leave {}? Only its managers can add you back.", title.get_untracked());
+        let question = format!(
+            "Leave {}? Only its managers can add you back.",
+            title.get_untracked()
+        );
         if !private || confirm(&question) {
             chat.act(|s| Some(s.leave(id)));
         }

@@ -65,7 +65,10 @@ pub fn BrowseRooms() -> impl IntoView {
         return ().into_any();
     };
     let rooms = Memo::new(move |_| chat.state.with(ChatState::joinable_rooms));
-    let staff = move || chat.state.with(|s| s.me.as_ref().is_some_and(|me| me.is_staff));
+    let staff = move || {
+        chat.state
+            .with(|s| s.me.as_ref().is_some_and(|me| me.is_staff))
+    };
     view! {
         <PanelFrame title="Browse rooms" testid="browse">
             <Show
@@ -228,7 +231,11 @@ pub fn NewRoom() -> impl IntoView {
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         let Some(field) = title.get() else { return };
-        let kind = if closed.get() { RoomKind::Closed } else { RoomKind::Open };
+        let kind = if closed.get() {
+            RoomKind::Closed
+        } else {
+            RoomKind::Open
+        };
         let members: Vec<UserId> = picked.get().iter().map(|m| m.id).collect();
         let text = field.value();
         chat.act(|s| Some(s.create_room(&text, kind, members)));
@@ -292,7 +299,12 @@ pub fn Members(id: RoomId) -> impl IntoView {
     };
     let state = chat.state;
     let members = Memo::new(move |_| {
-        state.with(|s| s.joined.get(&id).map(|room| room.members.clone()).unwrap_or_default())
+        state.with(|s| {
+            s.joined
+                .get(&id)
+                .map(|room| room.members.clone())
+                .unwrap_or_default()
+        })
     });
     let me = move || state.with(|s| s.me.as_ref().map(|me| me.id));
     let manages = Memo::new(move |_| state.with(|s| s.manages(id)));
@@ -351,7 +363,11 @@ fn Manage(id: RoomId, kind: Memo<Option<RoomKind>>) -> impl IntoView {
     let state = chat.state;
     let title: NodeRef<html::Input> = NodeRef::new();
     let picked = RwSignal::new(Vec::<Member>::new());
-    let current = state.with_untracked(|s| s.room(id).map(|room| room.title.clone()).unwrap_or_default());
+    let current = state.with_untracked(|s| {
+        s.room(id)
+            .map(|room| room.title.clone())
+            .unwrap_or_default()
+    });
     let rename = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         if let Some(field) = title.get() {
@@ -367,12 +383,18 @@ fn Manage(id: RoomId, kind: Memo<Option<RoomKind>>) -> impl IntoView {
         }
     };
     let switch = move |_| {
-        let to = if kind.get() == Some(RoomKind::Closed) { RoomKind::Open } else { RoomKind::Closed };
+        let to = if kind.get() == Some(RoomKind::Closed) {
+            RoomKind::Open
+        } else {
+            RoomKind::Closed
+        };
         chat.act(|s| Some(s.set_room_kind(id, to)));
     };
     let delete = move |_| {
         let title = state.with_untracked(|s| s.display_title(id));
-        if confirm(&format!("Delete {title} and all its messages for everyone? This cannot be undone.")) {
+        if confirm(&format!(
+            "Delete {title} and all its messages for everyone? This cannot be undone."
+        )) {
             chat.act(|s| Some(s.delete_room(id)));
             chat.show(Panel::None);
         }

@@ -285,7 +285,12 @@ impl ChatState {
     }
 
     /// Creates a room; it opens when its `joined` arrives.
-    pub fn create_room(&mut self, title: &str, kind: RoomKind, members: Vec<UserId>) -> ClientCommand {
+    pub fn create_room(
+        &mut self,
+        title: &str,
+        kind: RoomKind,
+        members: Vec<UserId>,
+    ) -> ClientCommand {
         self.alert = None;
         let request_id = self.requests.issue();
         self.pending_created = Some(request_id);
@@ -619,7 +624,10 @@ impl ChatState {
                 let title = self.title(room_id);
                 self.forget_room(room_id);
                 // A private room is not even listed to those outside it.
-                if self.room(room_id).is_some_and(|room| room.kind.is_private()) {
+                if self
+                    .room(room_id)
+                    .is_some_and(|room| room.kind.is_private())
+                {
                     self.rooms.retain(|room| room.id != room_id);
                 }
                 match reason {
@@ -1003,7 +1011,12 @@ mod tests {
         state.apply(direct(8, &[], None));
         assert_eq!(state.display_title(RoomId(7)), "bob, cy");
         assert_eq!(state.display_title(RoomId(8)), "Notes to self");
-        assert!(state.my_rooms().iter().all(|room| room.kind != RoomKind::Direct));
+        assert!(
+            state
+                .my_rooms()
+                .iter()
+                .all(|room| room.kind != RoomKind::Direct)
+        );
         // Newest first; a conversation with no messages yet counts as newest.
         state.apply(ServerEvent::Message {
             message: message(7, 1, "hi"),
@@ -1013,7 +1026,8 @@ mod tests {
         assert_eq!(state.open_direct(vec![UserId(3), UserId(2)]), None);
         assert_eq!(state.active, Some(RoomId(7)));
         // A new set of people asks the server, and the answer opens it.
-        let Some(ClientCommand::OpenDirect { request_id, with }) = state.open_direct(vec![UserId(4)])
+        let Some(ClientCommand::OpenDirect { request_id, with }) =
+            state.open_direct(vec![UserId(4)])
         else {
             panic!("asks the server");
         };
@@ -1042,7 +1056,14 @@ mod tests {
             reason: LeftReason::Removed,
         });
         assert!(state.rooms.is_empty());
-        assert!(state.alert.as_ref().unwrap().text.contains("removed from Plans"));
+        assert!(
+            state
+                .alert
+                .as_ref()
+                .unwrap()
+                .text
+                .contains("removed from Plans")
+        );
     }
 
     #[test]

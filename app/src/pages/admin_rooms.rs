@@ -92,7 +92,8 @@ fn RoomRow(room: RoomInfo) -> impl IntoView {
     let base = format!("/admin/rooms/{}", room.id);
     let title = room.title.clone();
     let confirm_delete = move |event: leptos::ev::SubmitEvent| {
-        let question = format!("Delete {title} and all its messages for everyone? This cannot be undone.");
+        let question =
+            format!("Delete {title} and all its messages for everyone? This cannot be undone.");
         if !window().confirm_with_message(&question).unwrap_or(false) {
             event.prevent_default();
         }

@@ -30,7 +30,8 @@ const USER_DISABLED: Refusal = Refusal(
     ErrorCode::UserDisabled,
     "That account is disabled; it cannot be added to a conversation.",
 );
-const DUPLICATE_USER: Refusal = Refusal(ErrorCode::DuplicateUser, "The same person is named twice.");
+const DUPLICATE_USER: Refusal =
+    Refusal(ErrorCode::DuplicateUser, "The same person is named twice.");
 const INVALID_KIND: Refusal = Refusal(
     ErrorCode::InvalidKind,
     "A room can be open or closed (staff-only rooms are made in the admin area).",
@@ -125,8 +126,15 @@ async fn announce_added(
         let request_id = requester
             .filter(|(user, _)| *user == member.id)
             .map(|(_, request_id)| request_id);
-        events::member_joined(state, member.clone(), room.info(), request_id, members, recent)
-            .await;
+        events::member_joined(
+            state,
+            member.clone(),
+            room.info(),
+            request_id,
+            members,
+            recent,
+        )
+        .await;
     }
     Ok(())
 }
@@ -259,8 +267,13 @@ async fn managed(
         .await?
         .ok_or(UNKNOWN_ROOM)?;
     let creator = created(&room, actor_id);
-    access::decide(viewer_of(&actor), kind_of(&room), member, Action::Manage { creator })
-        .map_err(denied)?;
+    access::decide(
+        viewer_of(&actor),
+        kind_of(&room),
+        member,
+        Action::Manage { creator },
+    )
+    .map_err(denied)?;
     Ok((room, actor))
 }
 
@@ -358,7 +371,11 @@ pub async fn delete(state: &AppState, actor: UserId, room: RoomId) -> Result<Roo
 
 /// Active users whose name contains `query`, for pickers.
 pub async fn find_users(state: &AppState, query: &str) -> Result<Vec<Member>, Refusal> {
-    let query: String = query.trim().chars().take(protocol::MAX_USER_QUERY_CHARS).collect();
+    let query: String = query
+        .trim()
+        .chars()
+        .take(protocol::MAX_USER_QUERY_CHARS)
+        .collect();
     let found = users::search(&state.db, &query, USER_SEARCH_RESULTS as u64).await?;
     Ok(found.iter().map(User::member).collect())
 }

@@ -111,10 +111,7 @@ pub fn direct_key(people: &[UserId]) -> String {
     let mut ids: Vec<i64> = people.iter().map(|user| user.0).collect();
     ids.sort_unstable();
     ids.dedup();
-    ids.iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(",")
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",")
 }
 
 /// Stores a new room (not a direct conversation: see [`create_direct`]).
@@ -257,8 +254,15 @@ pub async fn remove_member<C: ConnectionTrait>(
 }
 
 /// Whether `user` is a member of `room`, as committed now.
-pub async fn is_member<C: ConnectionTrait>(db: &C, room: RoomId, user: UserId) -> Result<bool, DbErr> {
-    Ok(MemberEntity::find_by_id((room.0, user.0)).one(db).await?.is_some())
+pub async fn is_member<C: ConnectionTrait>(
+    db: &C,
+    room: RoomId,
+    user: UserId,
+) -> Result<bool, DbErr> {
+    Ok(MemberEntity::find_by_id((room.0, user.0))
+        .one(db)
+        .await?
+        .is_some())
 }
 
 /// The room and whether `user` is a member of it, as committed now; `None` when the room does

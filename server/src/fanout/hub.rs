@@ -603,10 +603,7 @@ mod tests {
             .unwrap();
         let standing = Standing {
             viewer: viewer(is_staff),
-            rooms: rooms
-                .iter()
-                .map(|room| (room.id, room.kind))
-                .collect(),
+            rooms: rooms.iter().map(|room| (room.id, room.kind)).collect(),
         };
         assert!(hub.settle(UserId(id), &standing, hub.epoch(UserId(id))));
         registration

@@ -74,18 +74,20 @@ pub async fn handle(
             kind,
             members,
             ..
-        } => managing(state, user, async {
-            let new = NewRoom {
-                creator: user.id,
-                title: &title,
-                kind,
-                members: &members,
-                creator_joins: true,
-                request_id: Some(request_id),
-            };
-            conversations::create_room(state, new).await.map(|_| None)
-        })
-        .await,
+        } => {
+            managing(state, user, async {
+                let new = NewRoom {
+                    creator: user.id,
+                    title: &title,
+                    kind,
+                    members: &members,
+                    creator_joins: true,
+                    request_id: Some(request_id),
+                };
+                conversations::create_room(state, new).await.map(|_| None)
+            })
+            .await
+        }
         ClientCommand::OpenDirect { with, .. } => {
             managing(state, user, async {
                 conversations::open_direct(state, user.id, &with, request_id).await
@@ -135,7 +137,10 @@ pub async fn handle(
                     .await
                     .map(|users| Some(ServerEvent::UsersFound { request_id, users }))
             } else {
-                Err(Refusal(ErrorCode::RateLimited, "Searching too fast; wait a moment."))
+                Err(Refusal(
+                    ErrorCode::RateLimited,
+                    "Searching too fast; wait a moment.",
+                ))
             }
         }
     };
