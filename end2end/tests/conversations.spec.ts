@@ -119,7 +119,15 @@ test("on a phone the sidebar is a drawer, and runs of messages show their author
   await page.keyboard.press("Escape");
   await page.getByTestId("menu").click();
   await page.screenshot({ path: "test-results/phone-drawer.png" });
-  // The drawer closes with a tap beside it.
+  // The drawer closes with a tap beside it...
   await page.mouse.click(380, 400);
   await expect(sidebar).toBeHidden();
+  // ...and works from the keyboard: it takes the focus, and Escape gives it back.
+  await page.getByTestId("menu").focus();
+  await page.keyboard.press("Enter");
+  await expect(sidebar).toBeVisible();
+  await expect(page.locator("#sidebar button").first()).toBeFocused();
+  await page.keyboard.press("Escape");
+  await expect(sidebar).toBeHidden();
+  await expect(page.getByTestId("menu")).toBeFocused();
 });

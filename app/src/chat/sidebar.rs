@@ -56,8 +56,32 @@ pub fn Sidebar() -> impl IntoView {
         }
     };
     let any_room = move || mine.with(|m| !m.is_empty()) || joinable.with(|j| !j.is_empty());
+    // The drawer, once open on a phone, takes the keyboard; Escape gives it back to the
+    // button that opened it.
+    Effect::new(move |was_open: Option<bool>| {
+        let open = chat.drawer.get();
+        if was_open.is_some() && was_open != Some(open) {
+            let target = if open {
+                "#sidebar button"
+            } else {
+                "[data-testid=menu]"
+            };
+            focus_first(target);
+        }
+        open
+    });
     view! {
-        <aside class="sidebar" id="sidebar" class:open=move || chat.drawer.get() aria-label="Conversations">
+        <aside
+            class="sidebar"
+            id="sidebar"
+            class:open=move || chat.drawer.get()
+            aria-label="Conversations"
+            on:keydown=move |event| {
+                if event.key() == "Escape" && chat.drawer.get_untracked() {
+                    chat.drawer.set(false);
+                }
+            }
+        >
             <div class="sidebar-head">
                 <h2>"Whisper"</h2>
                 <ConnectionPill state />
@@ -126,6 +150,22 @@ pub fn Sidebar() -> impl IntoView {
         <div class="drawer-scrim" class:open=move || chat.drawer.get() on:click=move |_| chat.drawer.set(false)></div>
     }
     .into_any()
+}
+
+/// Moves the keyboard to the first element matching `selector`, if any, once the page has
+/// drawn the change that showed it.
+fn focus_first(selector: &'static str) {
+    #[cfg(feature = "hydrate")]
+    request_animation_frame(move || {
+        use wasm_bindgen::JsCast;
+        if let Ok(Some(found)) = document().query_selector(selector)
+            && let Ok(found) = found.dyn_into::<web_sys::HtmlElement>()
+        {
+            let _ = found.focus();
+        }
+    });
+    #[cfg(not(feature = "hydrate"))]
+    let _ = selector;
 }
 
 /// The unread badge of a room.

@@ -109,13 +109,15 @@ async fn lock_addable(
     Ok(users)
 }
 
-/// Tells each newly added member (every tab, every node) they are in `room`, and the room's
-/// members that they arrived. `requester`'s `joined` carries `request_id`.
+/// Tells each newly added member (every tab, every node) they are in `room`, and — unless
+/// the room is `new`, made with all of them in it — its members that they arrived.
+/// `requester`'s `joined` carries `request_id`.
 async fn announce_added(
     state: &AppState,
     room: &Room,
     added: &[Member],
     requester: Option<(UserId, RequestId)>,
+    new: bool,
 ) -> Result<(), Refusal> {
     if added.is_empty() {
         return Ok(());
@@ -126,15 +128,12 @@ async fn announce_added(
         let request_id = requester
             .filter(|(user, _)| *user == member.id)
             .map(|(_, request_id)| request_id);
-        events::member_joined(
-            state,
-            member.clone(),
-            room.info(),
-            request_id,
-            members,
-            recent,
-        )
-        .await;
+        let info = room.info();
+        if new {
+            events::member_let_in(state, member.id, info, request_id, members, recent).await;
+        } else {
+            events::member_joined(state, member.clone(), info, request_id, members, recent).await;
+        }
     }
     Ok(())
 }
@@ -182,7 +181,7 @@ pub async fn create_room(state: &AppState, new: NewRoom<'_>) -> Result<Room, Ref
     events::room_added(state, room.info()).await;
     let added: Vec<Member> = added.iter().map(User::member).collect();
     let requester = new.request_id.map(|request_id| (new.creator, request_id));
-    announce_added(state, &room, &added, requester).await?;
+    announce_added(state, &room, &added, requester, true).await?;
     Ok(room)
 }
 
@@ -252,7 +251,7 @@ async fn create_direct(
     }
     txn.commit().await?;
     let added: Vec<Member> = participants.iter().map(User::member).collect();
-    announce_added(state, &room, &added, Some((user, request_id))).await?;
+    announce_added(state, &room, &added, Some((user, request_id)), true).await?;
     Ok(None)
 }
 
@@ -307,10 +306,9 @@ pub async fn set_kind(
         RoomKind::StaffOnly if actor.is_admin => {}
         RoomKind::StaffOnly | RoomKind::Direct => return Err(INVALID_KIND),
     }
-    let (changed, _) = membership::set_kind(state, room, kind)
+    membership::set_kind(state, room, kind)
         .await?
-        .ok_or(UNKNOWN_ROOM)?;
-    Ok(changed)
+        .ok_or(UNKNOWN_ROOM)
 }
 
 /// Adds people to a room `actor` manages; those already in it are left as they are.
@@ -332,7 +330,7 @@ pub async fn add_members(
         }
     }
     txn.commit().await?;
-    announce_added(state, &locked, &added, None).await
+    announce_added(state, &locked, &added, None, false).await
 }
 
 /// Removes someone from a room `actor` manages; their sockets on every node stop receiving it

@@ -62,11 +62,29 @@ pub async fn member_joined(
     members: Vec<Member>,
     recent: Vec<ChatMessage>,
 ) {
+    let room_id = room.id;
+    member_let_in(state, member.id, room, request_id, members, recent).await;
+    let notice = ServerEvent::MemberJoined { room_id, member };
+    state
+        .broker
+        .publish(Envelope::event(Audience::Room(room_id), &notice))
+        .await;
+}
+
+/// `user` is in `room` from now on: all their sockets subscribe and get `joined`, and nobody
+/// else is told (the room was just made with them in it).
+pub async fn member_let_in(
+    state: &AppState,
+    user: UserId,
+    room: RoomInfo,
+    request_id: Option<RequestId>,
+    members: Vec<Member>,
+    recent: Vec<ChatMessage>,
+) {
     let control = Control::Join {
-        user: member.id,
+        user,
         room: room.clone(),
     };
-    let room_id = room.id;
     let joined = ServerEvent::Joined {
         request_id,
         room,
@@ -75,12 +93,7 @@ pub async fn member_joined(
     };
     state
         .broker
-        .publish(Envelope::event(Audience::User(member.id), &joined).with_control(control))
-        .await;
-    let notice = ServerEvent::MemberJoined { room_id, member };
-    state
-        .broker
-        .publish(Envelope::event(Audience::Room(room_id), &notice))
+        .publish(Envelope::event(Audience::User(user), &joined).with_control(control))
         .await;
 }
 

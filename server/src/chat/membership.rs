@@ -175,13 +175,13 @@ pub async fn join(state: &AppState, user: UserId, room: RoomId) -> Result<Joined
 
 /// Changes a room's kind (the caller has decided the change is allowed). Members the new kind
 /// no longer admits are removed in the same transaction; they are told (and every hub drops
-/// them) before anyone hears of the new kind. The room as changed and its kind before; `None`
-/// when the room does not exist.
+/// them) before anyone hears of the new kind. The room as changed; `None` when it does not
+/// exist.
 pub async fn set_kind(
     state: &AppState,
     room: RoomId,
     kind: RoomKind,
-) -> Result<Option<(Room, RoomKind)>, DbErr> {
+) -> Result<Option<Room>, DbErr> {
     let txn = state.db.begin().await?;
     let Some(before) = rooms::lock(&txn, room).await? else {
         return Ok(None);
@@ -206,7 +206,7 @@ pub async fn set_kind(
         events::member_left(state, member.member(), room, None, LeftReason::StaffOnly).await;
     }
     events::room_updated(state, changed.info(), kind_of(&before)).await;
-    Ok(Some((changed, kind_of(&before))))
+    Ok(Some(changed))
 }
 
 /// Grants or revokes staff. Revoking removes the user from every staff-only room in the same
