@@ -718,6 +718,26 @@ async fn bad_conversation_input_gets_specific_errors_and_stores_nothing(db: Stri
         tabs[0].outcome(rename).await.is_ok(),
         "admins manage every room"
     );
+    // Made staff-only by an admin, the room is no longer its non-staff creator's to manage:
+    // she cannot open it up again (and so read it).
+    let staffed = admin
+        .post_form(
+            &format!("/admin/rooms/{room_id}/kind"),
+            &[("kind", "staff_only")],
+        )
+        .await;
+    assert_eq!(location(&staffed), "/admin/rooms?notice=room_updated");
+    let reopen = tabs[alice]
+        .command(|request_id| ClientCommand::SetRoomKind {
+            request_id,
+            room_id,
+            kind: RoomKind::Open,
+        })
+        .await;
+    assert_eq!(
+        tabs[alice].outcome(reopen).await.map(|_| ()),
+        Err(ErrorCode::StaffOnly)
+    );
 }
 
 async fn membership_changes_reach_every_tab_at_once(db: String) {

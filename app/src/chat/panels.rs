@@ -23,13 +23,19 @@ fn PanelFrame(title: &'static str, testid: &'static str, children: Children) -> 
     // The panel takes the keyboard as it opens: its first field, or its main button.
     Effect::new(move |_| {
         #[cfg(feature = "hydrate")]
-        if let Some(frame) = frame.get()
-            && let Ok(Some(first)) = frame.query_selector("input, button.primary")
-        {
+        if let Some(frame) = frame.get() {
             use wasm_bindgen::JsCast;
-            if let Ok(first) = first.dyn_into::<web_sys::HtmlElement>() {
-                let _ = first.focus();
-            }
+            // A panel with neither (browsing, a member list) takes the focus itself, so that
+            // Escape and Tab start from it.
+            let first = frame
+                .query_selector("input, button.primary")
+                .ok()
+                .flatten()
+                .and_then(|first| first.dyn_into::<web_sys::HtmlElement>().ok());
+            let _ = match first {
+                Some(first) => first.focus(),
+                None => frame.focus(),
+            };
         }
         #[cfg(not(feature = "hydrate"))]
         let _ = frame;
@@ -37,6 +43,7 @@ fn PanelFrame(title: &'static str, testid: &'static str, children: Children) -> 
     view! {
         <section
             class="panel card"
+            tabindex="-1"
             node_ref=frame
             aria-labelledby=format!("{testid}-heading")
             data-testid=testid
@@ -383,7 +390,14 @@ fn Manage(id: RoomId, kind: Memo<Option<RoomKind>>) -> impl IntoView {
         }
     };
     let switch = move |_| {
-        let to = if kind.get() == Some(RoomKind::Closed) {
+        let opening = kind.get() == Some(RoomKind::Closed);
+        // Opening a closed room shows its whole history to everyone: asked first.
+        let question =
+            "Make this room open? Everyone will be able to find it, join it and read its history.";
+        if opening && !confirm(question) {
+            return;
+        }
+        let to = if opening {
             RoomKind::Open
         } else {
             RoomKind::Closed

@@ -675,7 +675,12 @@ impl ChatState {
             }
             ServerEvent::Message { message } => {
                 self.confirm([&message]);
-                if self.active == Some(message.room_id) {
+                // Others' messages only: the user knows what they just sent.
+                let mine = self
+                    .me
+                    .as_ref()
+                    .is_some_and(|me| me.id == message.author.id);
+                if self.active == Some(message.room_id) && !mine {
                     self.announcement =
                         Some(format!("{}: {}", message.author.username, message.body));
                 }

@@ -124,6 +124,9 @@ pub fn decide(viewer: Viewer, room: RoomKind, member: bool, action: Action) -> R
             // Admins manage every room but direct ones, member or not (the admin area).
             _ if viewer.is_admin => Ok(()),
             _ if !visible => Err(Denied::Hidden),
+            // A creator manages only while the room would still admit them: one who is not
+            // staff lost their staff-only room (else they could open it up and read it).
+            StaffOnly if !viewer.is_staff => Err(Denied::StaffOnly),
             _ => creator.then_some(()).ok_or(Denied::NotManager),
         },
         Action::BeAdded => match room {
@@ -253,6 +256,10 @@ mod tests {
             (PLAIN, Open, false, Manage { creator: true }, ok),
             (PLAIN, Open, true, Manage { creator: false }, Err(Denied::NotManager)),
             (STAFF, StaffOnly, true, Manage { creator: false }, Err(Denied::NotManager)),
+            (STAFF, StaffOnly, true, Manage { creator: true }, ok),
+            // A creator whose open room an admin made staff-only, and who is not staff, no
+            // longer manages it.
+            (PLAIN, StaffOnly, false, Manage { creator: true }, staff_only),
             (ADMIN, Open, false, Manage { creator: false }, ok),
             (ADMIN, StaffOnly, false, Manage { creator: false }, ok),
             (ADMIN, Closed, false, Manage { creator: false }, ok),

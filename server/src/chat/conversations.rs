@@ -122,7 +122,15 @@ async fn announce_added(
     if added.is_empty() {
         return Ok(());
     }
-    let (members, recent) = room_snapshot(state, room.id()).await?;
+    // Stored already: a failure here must not read as a refusal (a retry would store the
+    // room twice). The members' next connection brings the room.
+    let (members, recent) = match room_snapshot(state, room.id()).await {
+        Ok(snapshot) => snapshot,
+        Err(err) => {
+            tracing::error!(%err, room = %room.id(), "could not announce new members");
+            return Ok(());
+        }
+    };
     for member in added {
         let (members, recent) = (members.clone(), recent.clone());
         let request_id = requester
@@ -171,8 +179,10 @@ pub async fn create_room(state: &AppState, new: NewRoom<'_>) -> Result<Room, Ref
     let room = rooms::create(&txn, title, new.kind, Some(new.creator)).await?;
     let mut added = lock_addable(&txn, &people, new.kind).await?;
     if new.creator_joins {
-        access::decide(viewer_of(&creator), new.kind, false, Action::BeAdded).map_err(denied)?;
-        added.insert(0, creator);
+        // Locked and read again: a staff flag revoked meanwhile is seen here, or sees this
+        // membership when it removes the user's staff-only ones.
+        let locked = lock_addable(&txn, &[new.creator], new.kind).await?;
+        added.splice(0..0, locked);
     }
     for user in &added {
         rooms::add_member(&txn, room.id(), UserId(user.id)).await?;
@@ -285,9 +295,14 @@ pub async fn rename(
 ) -> Result<Room, Refusal> {
     let title = valid_title(title)?;
     managed(state, actor, room).await?;
-    let renamed = rooms::rename(&state.db, room, title)
+    // Under the room's lock, so the kind published with the new title is the one committed
+    // with it (a kind change cannot slip in between).
+    let txn = state.db.begin().await?;
+    rooms::lock(&txn, room).await?.ok_or(UNKNOWN_ROOM)?;
+    let renamed = rooms::rename(&txn, room, title)
         .await?
         .ok_or(UNKNOWN_ROOM)?;
+    txn.commit().await?;
     events::room_updated(state, renamed.info(), kind_of(&renamed)).await;
     Ok(renamed)
 }
