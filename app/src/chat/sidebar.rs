@@ -30,8 +30,14 @@ pub fn Sidebar() -> impl IntoView {
         return ().into_any();
     };
     let state = chat.state;
-    let mine = Memo::new(move |_| state.with(ChatState::my_rooms));
-    let joinable = Memo::new(move |_| state.with(ChatState::joinable_rooms));
+    // The user's rooms first, then the ones they may join.
+    let listed = Memo::new(move |_| {
+        state.with(|s| {
+            let mut rooms = s.my_rooms();
+            rooms.extend(s.joinable_rooms());
+            rooms
+        })
+    });
     let direct = Memo::new(move |_| state.with(ChatState::direct_rooms));
     let online = move || state.with(|s| s.connection == Connection::Online);
     let may_create = move || state.with(|s| s.may_create_rooms);
@@ -55,7 +61,7 @@ pub fn Sidebar() -> impl IntoView {
             .into_any()
         }
     };
-    let any_room = move || mine.with(|m| !m.is_empty()) || joinable.with(|j| !j.is_empty());
+    let any_room = move || listed.with(|rooms| !rooms.is_empty());
     // The drawer, once open on a phone, takes the keyboard; Escape gives it back to the
     // button that opened it.
     Effect::new(move |was_open: Option<bool>| {
@@ -106,10 +112,7 @@ pub fn Sidebar() -> impl IntoView {
                 </div>
                 <Show when=any_room fallback=no_rooms>
                     <ul class="room-list" data-testid="room-list">
-                        <For each=move || mine.get() key=|room| (room.id, room.title.clone(), room.kind) let:room>
-                            <RoomItem room />
-                        </For>
-                        <For each=move || joinable.get() key=|room| (room.id, room.title.clone(), room.kind) let:room>
+                        <For each=move || listed.get() key=|room| (room.id, room.title.clone(), room.kind) let:room>
                             <RoomItem room />
                         </For>
                     </ul>
