@@ -1,6 +1,6 @@
 //! Commands a client sends over its WebSocket.
 
-use crate::dto::RoomKind;
+use crate::dto::{NotifyLevel, RoomKind};
 use crate::ids::{MessageId, RequestId, RoomId, UserId};
 use serde::{Deserialize, Serialize};
 
@@ -113,6 +113,33 @@ pub enum ClientCommand {
         request_id: RequestId,
         query: String,
     },
+    /// The user has seen a joined room's messages up to `seq`. The read position only moves
+    /// forward (and never past the room's newest message); every tab and device of the user
+    /// gets the new counts as [`crate::ServerEvent::ReadChanged`].
+    MarkRead {
+        request_id: RequestId,
+        room_id: RoomId,
+        seq: i64,
+    },
+    /// Choose which messages of a joined room notify the user (`None`: the room's default).
+    /// Every tab gets [`crate::ServerEvent::ReadChanged`].
+    SetNotify {
+        request_id: RequestId,
+        room_id: RoomId,
+        level: Option<NotifyLevel>,
+    },
+    /// The user opened this room: the next page load, on any device, opens it again.
+    ViewRoom {
+        request_id: RequestId,
+        room_id: RoomId,
+    },
+    /// The user is typing in a joined room. Clients send it at most every
+    /// [`crate::TYPING_EVERY_MS`] while typing; the room's other members get
+    /// [`crate::ServerEvent::Typing`]. Never answered.
+    Typing {
+        request_id: RequestId,
+        room_id: RoomId,
+    },
 }
 
 impl ClientCommand {
@@ -135,6 +162,10 @@ impl ClientCommand {
         "remove_member",
         "delete_room",
         "find_users",
+        "mark_read",
+        "set_notify",
+        "view_room",
+        "typing",
     ];
 
     /// This command's `type` on the wire (one of [`ClientCommand::TYPES`]).
@@ -156,6 +187,10 @@ impl ClientCommand {
             ClientCommand::RemoveMember { .. } => "remove_member",
             ClientCommand::DeleteRoom { .. } => "delete_room",
             ClientCommand::FindUsers { .. } => "find_users",
+            ClientCommand::MarkRead { .. } => "mark_read",
+            ClientCommand::SetNotify { .. } => "set_notify",
+            ClientCommand::ViewRoom { .. } => "view_room",
+            ClientCommand::Typing { .. } => "typing",
         }
     }
 
@@ -177,7 +212,11 @@ impl ClientCommand {
             | ClientCommand::AddMembers { request_id, .. }
             | ClientCommand::RemoveMember { request_id, .. }
             | ClientCommand::DeleteRoom { request_id, .. }
-            | ClientCommand::FindUsers { request_id, .. } => *request_id,
+            | ClientCommand::FindUsers { request_id, .. }
+            | ClientCommand::MarkRead { request_id, .. }
+            | ClientCommand::SetNotify { request_id, .. }
+            | ClientCommand::ViewRoom { request_id, .. }
+            | ClientCommand::Typing { request_id, .. } => *request_id,
         }
     }
 }

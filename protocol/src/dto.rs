@@ -122,4 +122,89 @@ pub struct ChatMessage {
     /// show as pending.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nonce: Option<String>,
+    /// The members of the room its text mentions by `@name`, as the server resolved them when
+    /// it stored (or last edited) the message. Left out when none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mentions: Vec<Member>,
+}
+
+impl ChatMessage {
+    /// Whether this message counts as unread for `user` (after their read position): someone
+    /// else's, and not deleted.
+    pub fn counts_for(&self, user: UserId) -> bool {
+        self.author.id != user && !self.deleted
+    }
+
+    /// Whether this message counts as a mention of `user` in a room of `kind`: it names them,
+    /// or it is someone else's message in a direct conversation.
+    pub fn mentions_for(&self, user: UserId, kind: RoomKind) -> bool {
+        self.counts_for(user)
+            && (kind == RoomKind::Direct || self.mentions.iter().any(|member| member.id == user))
+    }
+}
+
+/// Which messages of a room notify a member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NotifyLevel {
+    /// Every message by someone else.
+    All,
+    /// Only messages that mention the member (and, in a direct conversation, every message).
+    Mentions,
+    /// None.
+    Nothing,
+}
+
+impl NotifyLevel {
+    /// Every level, in the order a menu offers them.
+    pub const ALL: [NotifyLevel; 3] = [
+        NotifyLevel::All,
+        NotifyLevel::Mentions,
+        NotifyLevel::Nothing,
+    ];
+
+    /// The level as stored and sent (`"mentions"`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotifyLevel::All => "all",
+            NotifyLevel::Mentions => "mentions",
+            NotifyLevel::Nothing => "nothing",
+        }
+    }
+
+    /// The level named `name` (as [`NotifyLevel::as_str`] writes it).
+    pub fn parse(name: &str) -> Option<NotifyLevel> {
+        NotifyLevel::ALL
+            .into_iter()
+            .find(|level| level.as_str() == name)
+    }
+
+    /// The level of a member who chose none: direct conversations and rooms of up to
+    /// [`crate::QUIET_ROOM_MEMBERS`] people notify of everything, busier rooms of mentions.
+    pub fn default_for(kind: RoomKind, members: usize) -> NotifyLevel {
+        if kind == RoomKind::Direct || members <= crate::QUIET_ROOM_MEMBERS {
+            NotifyLevel::All
+        } else {
+            NotifyLevel::Mentions
+        }
+    }
+}
+
+/// Where a member stands in a room: what they have read, what is waiting for them, and what
+/// they want to hear of. Counted by the server against the room as of `as_of_seq`; clients
+/// add what arrives after it by the same rule ([`ChatMessage::counts_for`],
+/// [`ChatMessage::mentions_for`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReadState {
+    pub room_id: RoomId,
+    /// Every message up to this seq is read.
+    pub last_read_seq: i64,
+    /// The room's newest seq when the counts below were taken.
+    pub as_of_seq: i64,
+    /// Messages after `last_read_seq` up to `as_of_seq` that count as unread.
+    pub unread: u32,
+    /// Of those, the ones that count as mentions.
+    pub mentions: u32,
+    /// The member's own choice; `None` means [`NotifyLevel::default_for`] the room.
+    pub notify: Option<NotifyLevel>,
 }

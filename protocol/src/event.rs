@@ -1,7 +1,7 @@
 //! Events the server sends over a WebSocket.
 
-use crate::dto::{ChatMessage, Member, RoomInfo, UserSummary};
-use crate::ids::{RequestId, RoomId};
+use crate::dto::{ChatMessage, Member, ReadState, RoomInfo, UserSummary};
+use crate::ids::{RequestId, RoomId, UserId};
 use serde::{Deserialize, Serialize};
 
 /// One event to the browser.
@@ -19,6 +19,8 @@ pub enum ServerEvent {
         memberships: Vec<RoomId>,
         /// Whether the user may create rooms (the server may keep that to admins).
         may_create_rooms: bool,
+        /// The room the user had open last (on any device), if they may still read it.
+        last_room: Option<RoomId>,
     },
     /// Answer to [`crate::ClientCommand::Ping`].
     Pong { request_id: RequestId },
@@ -31,6 +33,11 @@ pub enum ServerEvent {
         members: Vec<Member>,
         /// The latest messages, oldest first.
         recent: Vec<ChatMessage>,
+        /// What the user has read of it, and what waits.
+        read: ReadState,
+        /// Which of `members` are online (a tab open on any node); [`ServerEvent::Presence`]
+        /// keeps it current.
+        online: Vec<UserId>,
     },
     /// The user is no longer a member of this room: they left (from any tab), the room became
     /// staff-only and they are not staff, a manager removed them, or the room was deleted.
@@ -62,8 +69,12 @@ pub enum ServerEvent {
     /// A message was edited or deleted: the whole message as it is now, replacing the one with
     /// the same seq.
     MessageChanged { message: ChatMessage },
-    /// Someone joined a room the user is a member of.
-    MemberJoined { room_id: RoomId, member: Member },
+    /// Someone joined a room the user is a member of (and whether they are online).
+    MemberJoined {
+        room_id: RoomId,
+        member: Member,
+        online: bool,
+    },
     /// Someone left a room the user is a member of.
     MemberLeft { room_id: RoomId, member: Member },
     /// A room the user may see was created (or became visible to them).
@@ -72,12 +83,25 @@ pub enum ServerEvent {
     RoomUpdated { room: RoomInfo },
     /// A room was deleted, or the user may no longer see it: drop it from the list.
     RoomRemoved { room_id: RoomId },
+    /// The user's read position, counts or notification level of a room changed (from any of
+    /// their tabs or devices), or the counts were taken again: replaces what the client holds
+    /// unless it has already moved past `last_read_seq`.
+    ReadChanged { read: ReadState },
     /// Answer to [`crate::ClientCommand::FindUsers`]: active users whose name contains the
-    /// query, by name, at most [`crate::USER_SEARCH_RESULTS`].
+    /// query, by name, at most [`crate::USER_SEARCH_RESULTS`], and which of them are online.
     UsersFound {
         request_id: RequestId,
         users: Vec<Member>,
+        online: Vec<UserId>,
     },
+    /// Someone the user shares a room with came online (their first tab anywhere) or went
+    /// offline (their last tab closed, or their server stopped answering). Sent only to those
+    /// who share a room with them, and dropped rather than queued for a socket that is behind.
+    Presence { user_id: UserId, online: bool },
+    /// Someone in a joined room is typing. Shown for [`crate::TYPING_SHOWN_MS`] unless their
+    /// message (or another `typing`) comes first; never sent to the typer; dropped rather than
+    /// queued for a socket that is behind.
+    Typing { room_id: RoomId, user: Member },
     /// A command whose effects arrive as their own events (a rename, a member added, …) was
     /// carried out.
     Done { request_id: RequestId },

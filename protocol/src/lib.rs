@@ -15,6 +15,7 @@
 //! - [`limits`]: every size limit, shared by the server, the schema and the forms.
 //! - [`notice`]: the form notices' codes and their texts.
 //! - [`text`]: what counts as blank text (invisible characters only).
+//! - [`mention`]: finding `@name` mentions in text.
 //!
 //! The exact JSON of every variant is pinned by the golden tests in `tests/golden.rs`: changing a
 //! shape there is a protocol change and must bump [`PROTOCOL_VERSION`].
@@ -24,20 +25,23 @@ pub mod dto;
 pub mod event;
 pub mod ids;
 pub mod limits;
+pub mod mention;
 pub mod notice;
 pub mod text;
 
 pub use command::ClientCommand;
-pub use dto::{AdminUserView, ChatMessage, Member, RoomInfo, RoomKind, UserSummary};
+pub use dto::{
+    AdminUserView, ChatMessage, Member, NotifyLevel, ReadState, RoomInfo, RoomKind, UserSummary,
+};
 pub use event::{ErrorCode, LeftReason, ServerEvent};
 pub use ids::{MessageId, RequestId, RoomId, UserId};
 pub use limits::{
     HISTORY_PAGE, MAX_ADDED_MEMBERS, MAX_DIRECT_MEMBERS, MAX_FRAME_BYTES, MAX_MESSAGE_CHARS,
     MAX_NONCE_CHARS, MAX_PASSWORD_CHARS, MAX_TITLE_CHARS, MAX_USER_QUERY_CHARS, MAX_USERNAME_CHARS,
-    MIN_PASSWORD_CHARS, USER_SEARCH_RESULTS,
+    MIN_PASSWORD_CHARS, QUIET_ROOM_MEMBERS, TYPING_EVERY_MS, TYPING_SHOWN_MS, USER_SEARCH_RESULTS,
 };
 pub use notice::Notice;
 
 /// Version of the wire format, sent in [`ServerEvent::Hello`]. A client that sees a version it
 /// does not know reloads the page to fetch matching code.
-pub const PROTOCOL_VERSION: u32 = 4;
+pub const PROTOCOL_VERSION: u32 = 5;

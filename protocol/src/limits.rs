@@ -41,3 +41,13 @@ pub const HISTORY_PAGE: usize = 50;
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
 
 const _: () = assert!(MAX_FRAME_BYTES >= MAX_MESSAGE_CHARS * 12 + 1024);
+
+/// Rooms of up to this many members notify of every message by default; busier ones of
+/// mentions only (see [`crate::NotifyLevel::default_for`]).
+pub const QUIET_ROOM_MEMBERS: usize = 10;
+
+/// A typing client says so at most this often while the user keeps typing.
+pub const TYPING_EVERY_MS: u32 = 3000;
+
+/// How long "is typing" shows after the last word of it, unless the message arrives first.
+pub const TYPING_SHOWN_MS: u32 = 5000;

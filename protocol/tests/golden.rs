@@ -4,8 +4,9 @@
 
 use chrono::{TimeZone, Utc};
 use protocol::{
-    AdminUserView, ChatMessage, ClientCommand, ErrorCode, LeftReason, Member, MessageId, RequestId,
-    RoomId, RoomInfo, RoomKind, ServerEvent, UserId, UserSummary,
+    AdminUserView, ChatMessage, ClientCommand, ErrorCode, LeftReason, Member, MessageId,
+    NotifyLevel, ReadState, RequestId, RoomId, RoomInfo, RoomKind, ServerEvent, UserId,
+    UserSummary,
 };
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -66,8 +67,23 @@ fn message() -> ChatMessage {
         edited_at: None,
         deleted: false,
         nonce: Some("n1".into()),
+        mentions: Vec::new(),
     }
 }
+
+fn read_state() -> ReadState {
+    ReadState {
+        room_id: RoomId(3),
+        last_read_seq: 10,
+        as_of_seq: 12,
+        unread: 2,
+        mentions: 1,
+        notify: None,
+    }
+}
+
+const READ_JSON: &str =
+    r#"{"room_id":3,"last_read_seq":10,"as_of_seq":12,"unread":2,"mentions":1,"notify":null}"#;
 
 const MESSAGE_JSON: &str = r#"{"id":100,"room_id":3,"seq":12,"author":{"id":8,"username":"bob"},"body":"<b>hi</b>","created_at":"2026-11-22T03:00:00Z","nonce":"n1"}"#;
 
@@ -137,8 +153,9 @@ fn hello_event() {
             rooms: vec![lobby()],
             memberships: vec![RoomId(3)],
             may_create_rooms: true,
+            last_room: Some(RoomId(3)),
         },
-        r#"{"type":"hello","protocol_version":1,"user":{"id":7,"username":"alice","is_admin":true,"is_staff":false},"rooms":[{"id":3,"title":"Lobby","kind":"open","created_by":null}],"memberships":[3],"may_create_rooms":true}"#,
+        r#"{"type":"hello","protocol_version":1,"user":{"id":7,"username":"alice","is_admin":true,"is_staff":false},"rooms":[{"id":3,"title":"Lobby","kind":"open","created_by":null}],"memberships":[3],"may_create_rooms":true,"last_room":3}"#,
     );
 }
 
@@ -150,9 +167,11 @@ fn membership_events() {
             room: lobby(),
             members: vec![bob()],
             recent: vec![message()],
+            read: read_state(),
+            online: vec![UserId(8)],
         },
         &format!(
-            r#"{{"type":"joined","request_id":1,"room":{{"id":3,"title":"Lobby","kind":"open","created_by":null}},"members":[{{"id":8,"username":"bob"}}],"recent":[{MESSAGE_JSON}]}}"#
+            r#"{{"type":"joined","request_id":1,"room":{{"id":3,"title":"Lobby","kind":"open","created_by":null}},"members":[{{"id":8,"username":"bob"}}],"recent":[{MESSAGE_JSON}],"read":{READ_JSON},"online":[8]}}"#
         ),
     );
     golden(
@@ -175,8 +194,9 @@ fn membership_events() {
         ServerEvent::MemberJoined {
             room_id: RoomId(3),
             member: bob(),
+            online: true,
         },
-        r#"{"type":"member_joined","room_id":3,"member":{"id":8,"username":"bob"}}"#,
+        r#"{"type":"member_joined","room_id":3,"member":{"id":8,"username":"bob"},"online":true}"#,
     );
     golden(
         ServerEvent::MemberLeft {
@@ -313,8 +333,9 @@ fn conversation_events() {
         ServerEvent::UsersFound {
             request_id: RequestId(5),
             users: vec![bob()],
+            online: vec![UserId(8)],
         },
-        r#"{"type":"users_found","request_id":5,"users":[{"id":8,"username":"bob"}]}"#,
+        r#"{"type":"users_found","request_id":5,"users":[{"id":8,"username":"bob"}],"online":[8]}"#,
     );
     golden(
         ServerEvent::Done {
@@ -336,6 +357,70 @@ fn conversation_events() {
     for kind in RoomKind::ALL {
         golden(kind, &format!("\"{}\"", kind.as_str()));
         assert_eq!(RoomKind::parse(kind.as_str()), Some(kind));
+    }
+}
+
+#[test]
+fn awareness() {
+    golden(
+        ClientCommand::MarkRead {
+            request_id: RequestId(9),
+            room_id: RoomId(3),
+            seq: 12,
+        },
+        r#"{"type":"mark_read","request_id":9,"room_id":3,"seq":12}"#,
+    );
+    golden(
+        ClientCommand::SetNotify {
+            request_id: RequestId(10),
+            room_id: RoomId(3),
+            level: Some(NotifyLevel::Mentions),
+        },
+        r#"{"type":"set_notify","request_id":10,"room_id":3,"level":"mentions"}"#,
+    );
+    golden(
+        ClientCommand::ViewRoom {
+            request_id: RequestId(11),
+            room_id: RoomId(3),
+        },
+        r#"{"type":"view_room","request_id":11,"room_id":3}"#,
+    );
+    golden(
+        ServerEvent::ReadChanged { read: read_state() },
+        &format!(r#"{{"type":"read_changed","read":{READ_JSON}}}"#),
+    );
+    let mut mentioning = message();
+    mentioning.mentions = vec![bob()];
+    golden(
+        ServerEvent::Message {
+            message: mentioning,
+        },
+        r#"{"type":"message","message":{"id":100,"room_id":3,"seq":12,"author":{"id":8,"username":"bob"},"body":"<b>hi</b>","created_at":"2026-11-22T03:00:00Z","nonce":"n1","mentions":[{"id":8,"username":"bob"}]}}"#,
+    );
+    golden(
+        ClientCommand::Typing {
+            request_id: RequestId(12),
+            room_id: RoomId(3),
+        },
+        r#"{"type":"typing","request_id":12,"room_id":3}"#,
+    );
+    golden(
+        ServerEvent::Typing {
+            room_id: RoomId(3),
+            user: bob(),
+        },
+        r#"{"type":"typing","room_id":3,"user":{"id":8,"username":"bob"}}"#,
+    );
+    golden(
+        ServerEvent::Presence {
+            user_id: UserId(8),
+            online: false,
+        },
+        r#"{"type":"presence","user_id":8,"online":false}"#,
+    );
+    for level in NotifyLevel::ALL {
+        golden(level, &format!("\"{}\"", level.as_str()));
+        assert_eq!(NotifyLevel::parse(level.as_str()), Some(level));
     }
 }
 
@@ -506,6 +591,24 @@ fn command_types_are_listed_exactly() {
         ClientCommand::FindUsers {
             request_id: RequestId(1),
             query: "bo".into(),
+        },
+        ClientCommand::MarkRead {
+            request_id: RequestId(1),
+            room_id: RoomId(1),
+            seq: 1,
+        },
+        ClientCommand::SetNotify {
+            request_id: RequestId(1),
+            room_id: RoomId(1),
+            level: None,
+        },
+        ClientCommand::ViewRoom {
+            request_id: RequestId(1),
+            room_id: RoomId(1),
+        },
+        ClientCommand::Typing {
+            request_id: RequestId(1),
+            room_id: RoomId(1),
         },
     ];
     let mut seen = Vec::new();

@@ -15,8 +15,12 @@
 //! - [`events`]: one function per happening (message posted, room renamed, …) → envelopes for
 //!   the broker.
 //! - [`messages`]: posting, editing, deleting and reading messages (the socket's commands).
+//! - [`reading`]: read positions, notification levels and the last open room, pushed to
+//!   every tab of the user.
 //! - [`refusal`]: a command refused (error code and text), and the policy asked with facts
 //!   read fresh from the database.
+//! - [`typing`]: "is typing" notices, passed on to the room and never stored.
+//! - [`presence`]: who is online on any node, and telling those who share a room.
 //! - [`limits`]: per-user rate limits on socket commands.
 
 pub mod access;
@@ -27,4 +31,7 @@ pub mod facts;
 pub mod limits;
 pub mod membership;
 pub mod messages;
+pub mod presence;
+pub mod reading;
 pub mod refusal;
+pub mod typing;

@@ -113,6 +113,11 @@ pub struct Config {
     #[arg(long, env = "WHISPER_HEARTBEAT_SECONDS", default_value_t = 30.0)]
     pub heartbeat_seconds: f64,
 
+    /// Seconds a node's presence entry in Redis outlives its last heartbeat (sent every third
+    /// of this): how long the users of a node that died still show as online elsewhere.
+    #[arg(long, env = "WHISPER_PRESENCE_TTL_SECONDS", default_value_t = 15.0)]
+    pub presence_ttl_seconds: f64,
+
     /// Seconds a client may take to send a request's headers; slower connections are closed.
     #[arg(long, env = "WHISPER_HEADER_TIMEOUT_SECONDS", default_value_t = 10.0)]
     pub header_timeout_seconds: f64,
@@ -154,6 +159,11 @@ impl Config {
     /// The WebSocket ping interval (at least 100 ms).
     pub fn heartbeat(&self) -> std::time::Duration {
         std::time::Duration::from_secs_f64(self.heartbeat_seconds.max(0.1))
+    }
+
+    /// How long a node's presence entry outlives its last heartbeat (at least 1 s).
+    pub fn presence_ttl(&self) -> std::time::Duration {
+        std::time::Duration::from_secs_f64(self.presence_ttl_seconds.max(1.0))
     }
 
     /// How long a client may take over a request's headers (at least 100 ms).

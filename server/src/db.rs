@@ -2,6 +2,7 @@
 //! queries on it. Handlers call these functions; no query is written inline anywhere else.
 
 pub mod messages;
+pub mod read_state;
 pub mod rooms;
 pub mod sessions;
 pub mod users;

@@ -53,6 +53,7 @@ pub mod ws;
 
 use crate::backend::ServerBackend;
 use crate::chat::limits::CommandLimits;
+use crate::chat::presence::Presence;
 use crate::config::Config;
 use crate::db::messages::MessageWriter;
 use crate::fanout::broker::Broker;
@@ -101,6 +102,16 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         }
         None => Arc::new(LocalBroker::new(Arc::clone(&hub))),
     };
+    let presence = Arc::new(match &config.redis_url {
+        Some(url) => {
+            let ttl = config.presence_ttl();
+            Presence::shared(Arc::clone(&hub), url, &config.redis_prefix, ttl).await?
+        }
+        None => Presence::local(Arc::clone(&hub)),
+    });
+    let (notes, heard) = tokio::sync::mpsc::unbounded_channel();
+    hub.on_presence(notes);
+    presence.follow(heard);
     Ok(AppState {
         messages: MessageWriter::start(db.clone(), &metrics),
         sockets: TaskTracker::new(),
@@ -114,6 +125,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         command_limits: Arc::new(command_limits),
         hub,
         broker,
+        presence,
     })
 }
 
@@ -188,6 +200,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     spawn_housekeeping(&state);
     chat::membership::spawn_resettler(state.clone());
+    spawn_presence_heartbeat(&state);
     let header_timeout = state.config.header_timeout();
     let hub = Arc::clone(&state.hub);
     let shutdown = async move {
@@ -196,6 +209,8 @@ pub async fn run(
         hub.shut_down();
     };
     serve::serve(listener, router(state.clone()), header_timeout, shutdown).await;
+    // Gone from here at once, for every other node's next look.
+    state.presence.leave().await;
     state.sockets.close();
     if tokio::time::timeout(SOCKETS_DRAIN, state.sockets.wait())
         .await
@@ -207,6 +222,21 @@ pub async fn run(
         );
     }
     Ok(())
+}
+
+/// Keeps this node's presence entry alive and learns who came and went elsewhere, every third
+/// of the entry's time to live.
+fn spawn_presence_heartbeat(state: &AppState) {
+    let state = state.clone();
+    let every = state.config.presence_ttl() / 3;
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(every);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        while !state.hub.is_shut() {
+            ticks.tick().await;
+            state.presence.beat(&state).await;
+        }
+    });
 }
 
 /// Periodic chores that keep memory and tables bounded.

@@ -2,6 +2,7 @@
 //! handles onto shared data).
 
 use crate::chat::limits::CommandLimits;
+use crate::chat::presence::Presence;
 use crate::config::Config;
 use crate::db::messages::MessageWriter;
 use crate::db::users;
@@ -33,6 +34,8 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     /// Carries fan-out to every node's hub (see `chat::events` for what goes through it).
     pub broker: Arc<dyn Broker>,
+    /// Who is online, on this node and (with Redis) on the others.
+    pub presence: Arc<Presence>,
     /// Every socket's task, so that shutdown can wait for their close frames to go out.
     pub sockets: TaskTracker,
     /// What `/metrics` reports; the hub, the message writer and the broker hold clones.

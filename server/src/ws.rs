@@ -111,7 +111,7 @@ async fn serve(socket: WebSocket, state: AppState, user: UserSummary, session: S
     })
     .await;
     if !matches!(greeted, Ok(Ok(()))) {
-        connection::close(&state, user.id, registration.id);
+        Box::pin(connection::close(&state, user.id, registration.id)).await;
         state
             .metrics
             .socket_closed(if greeted.is_err() { STALLED } else { PEER_GONE });
@@ -127,6 +127,7 @@ async fn serve(socket: WebSocket, state: AppState, user: UserSummary, session: S
         queue,
         outbound,
         close,
+        ..
     } = registration;
     // The reader watches the close signal too: once the hub closes this socket (its session
     // ended, it fell behind), no further command of it runs, even while the writer is stuck.
@@ -222,7 +223,7 @@ async fn serve(socket: WebSocket, state: AppState, user: UserSummary, session: S
         }
     }
 
-    connection::close(&state, user.id, socket_id);
+    Box::pin(connection::close(&state, user.id, socket_id)).await;
     state.metrics.socket_closed(ended);
     drop(queue);
     // The writer ends once it has sent what was queued (the hub's sender is gone now); a peer

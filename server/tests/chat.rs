@@ -67,11 +67,9 @@ async fn two_users_chat_in_a_room(db: String) {
     );
     let newcomer = alice
         .until(|event| match event {
-            ServerEvent::MemberJoined { room_id, member }
-                if room_id == lobby && member.username != "alice" =>
-            {
-                Some(member)
-            }
+            ServerEvent::MemberJoined {
+                room_id, member, ..
+            } if room_id == lobby && member.username != "alice" => Some(member),
             _ => None,
         })
         .await;

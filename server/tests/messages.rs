@@ -41,10 +41,9 @@ async fn concurrent_posts_get_gapless_seqs_per_room(url: String) {
     for title in ["a", "b", "c"] {
         let room = rooms::create(&db, title, protocol::RoomKind::Open, None)
             .await
-            .unwrap()
-            .id();
-        rooms::add_member(&db, room, author.id).await.unwrap();
-        room_ids.push(room);
+            .unwrap();
+        rooms::add_member(&db, &room, author.id).await.unwrap();
+        room_ids.push(room.id());
     }
     let writer = MessageWriter::start(db.clone(), &whisper::metrics::Metrics::default());
     let mut posts = Vec::new();

@@ -13,6 +13,7 @@
 //! server who is signed in, and goes to the log-in page if nobody is. The task ends when the
 //! page's state is disposed (the chat page left for another page of the app).
 
+use super::attention;
 use super::state::ChatState;
 use crate::api::{Viewer, get_viewer};
 use futures_channel::mpsc::{UnboundedReceiver, unbounded};
@@ -21,10 +22,29 @@ use futures_util::{Sink, SinkExt, StreamExt};
 use gloo_net::websocket::futures::WebSocket;
 use gloo_net::websocket::{Message, WebSocketError};
 use leptos::prelude::*;
-use protocol::{ClientCommand, PROTOCOL_VERSION, ServerEvent};
+use protocol::{ChatMessage, ClientCommand, PROTOCOL_VERSION, ServerEvent};
 
 const FIRST_RETRY_MS: f64 = 500.0;
 const MAX_RETRY_MS: f64 = 15_000.0;
+/// The notification a live message calls for, if any: the room's title and the message. Not
+/// when the user is looking at its room, and not for a copy already held (a resend).
+fn notification(
+    state: RwSignal<ChatState>,
+    message: &ChatMessage,
+) -> Option<(String, ChatMessage)> {
+    state
+        .try_with_untracked(|s| {
+            let held = s
+                .joined
+                .get(&message.room_id)
+                .is_some_and(|joined| joined.holds(message.seq));
+            let watched = s.active == Some(message.room_id) && attention::attended();
+            (!held && !watched && s.notifies(message))
+                .then(|| (s.display_title(message.room_id), message.clone()))
+        })
+        .flatten()
+}
+
 /// How often the reducer is asked for follow-ups without an event: holes waiting out their
 /// grace period, sends waiting for an answer, and sends and fills refused earlier (rate
 /// limited).
@@ -163,12 +183,26 @@ pub async fn run(state: RwSignal<ChatState>, mut commands: UnboundedReceiver<Cli
                                     failures = 0;
                                     greeted = true;
                                 }
+                                let notify = match &event {
+                                    ServerEvent::Message { message } => {
+                                        notification(state, message)
+                                    }
+                                    _ => None,
+                                };
                                 let follow_ups = state
                                     .try_update(|state| {
                                         state.apply(event);
                                         state.follow_ups(js_sys::Date::now())
                                     })
                                     .unwrap_or_default();
+                                if let Some((title, message)) = notify {
+                                    let room = message.room_id;
+                                    attention::notify(&title, &message, move || {
+                                        state.update(|s| {
+                                            s.open(room);
+                                        });
+                                    });
+                                }
                                 if send_all(&mut sink, follow_ups).await.is_err() {
                                     break;
                                 }

@@ -5,8 +5,8 @@ use super::state::ChatState;
 use super::timeline::Entry;
 use chrono::{TimeZone, Utc};
 use protocol::{
-    ChatMessage, ClientCommand, HISTORY_PAGE, Member, MessageId, RoomId, RoomInfo, RoomKind,
-    ServerEvent, UserId, UserSummary,
+    ChatMessage, ClientCommand, HISTORY_PAGE, Member, MessageId, ReadState, RoomId, RoomInfo,
+    RoomKind, ServerEvent, UserId, UserSummary,
 };
 
 pub fn room(id: i64, title: &str) -> RoomInfo {
@@ -36,6 +36,7 @@ pub fn message(room: i64, seq: i64, body: &str) -> ChatMessage {
         edited_at: None,
         deleted: false,
         nonce: None,
+        mentions: Vec::new(),
     }
 }
 
@@ -57,6 +58,7 @@ pub fn hello(rooms: Vec<RoomInfo>) -> ServerEvent {
         rooms,
         memberships,
         may_create_rooms: true,
+        last_room: None,
     }
 }
 
@@ -77,15 +79,40 @@ pub fn hello_member_of(rooms: Vec<RoomInfo>, memberships: &[i64]) -> ServerEvent
         rooms,
         memberships: memberships.iter().map(|&id| RoomId(id)).collect(),
         may_create_rooms: true,
+        last_room: None,
     }
 }
 
+/// Joined with everything in `recent` read.
 pub fn joined(id: i64, title: &str, recent: Vec<ChatMessage>) -> ServerEvent {
+    let newest = recent.last().map_or(0, |message| message.seq);
+    joined_unread(id, title, recent, read_state(id, newest, newest, 0, 0))
+}
+
+pub fn joined_unread(
+    id: i64,
+    title: &str,
+    recent: Vec<ChatMessage>,
+    read: ReadState,
+) -> ServerEvent {
     ServerEvent::Joined {
         request_id: None,
         room: room(id, title),
         members: vec![member(1, "alice")],
         recent,
+        read,
+        online: Vec::new(),
+    }
+}
+
+pub fn read_state(room: i64, last_read: i64, as_of: i64, unread: u32, mentions: u32) -> ReadState {
+    ReadState {
+        room_id: RoomId(room),
+        last_read_seq: last_read,
+        as_of_seq: as_of,
+        unread,
+        mentions,
+        notify: None,
     }
 }
 
@@ -109,6 +136,12 @@ pub fn fill_holes(state: &mut ChatState, all: &[ChatMessage]) -> usize {
             return requests;
         }
         for ask in asks {
+            if matches!(
+                ask,
+                ClientCommand::ViewRoom { .. } | ClientCommand::MarkRead { .. }
+            ) {
+                continue;
+            }
             let ClientCommand::Missed {
                 request_id,
                 room_id,

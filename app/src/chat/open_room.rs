@@ -6,7 +6,11 @@
 //! is kept where it was while the page is prepended (the browser's own scroll anchoring is off,
 //! as not every browser has it).
 
+use super::attention;
+use super::composer::Composer;
 use super::handle::{Chat, Panel};
+use super::message_body::MessageBody;
+use super::notify_control::NotifyControl;
 use super::outbox::Pending;
 use super::panels::{Members, confirm};
 use super::state::{ChatState, Connection};
@@ -116,8 +120,23 @@ pub fn OpenRoom(id: RoomId) -> impl IntoView {
         })
     });
     let list: NodeRef<html::Ol> = NodeRef::new();
-    let input: NodeRef<html::Input> = NodeRef::new();
     let editing = RwSignal::new(None::<MessageId>);
+    // The first message the "new messages" line marks, while the room is open.
+    let first_new = Memo::new(move |_| {
+        state.with(|s| {
+            let me = s.me.as_ref()?.id;
+            s.joined.get(&id)?.first_new(me).map(|message| message.seq)
+        })
+    });
+    let has_new_line = Memo::new(move |_| {
+        state.with(|s| {
+            s.joined
+                .get(&id)
+                .is_some_and(|room| room.new_since.is_some())
+        })
+    });
+    // "Jump to first unread" asked for a message not loaded yet: pages load until it is.
+    let jumping = StoredValue::new(false);
 
     // Scroll bookkeeping, updated on every scroll and every redraw.
     let pinned = StoredValue::new(true);
@@ -131,6 +150,36 @@ pub fn OpenRoom(id: RoomId) -> impl IntoView {
         pinned.set_value(true);
         unseen.set(false);
     };
+    // The newest messages are on screen in a page the user is looking at: they are read.
+    let mark_seen = move || {
+        if pinned.try_get_value() != Some(true) || !attention::attended() {
+            return;
+        }
+        if state.try_with_untracked(|s| s.has_unseen(id)) == Some(true) {
+            state.update(|s| s.seen(id));
+        }
+    };
+    let scroll_to_first_new = move || {
+        let Some(list) = list.get_untracked() else {
+            return;
+        };
+        if let Ok(Some(line)) = list.query_selector("[data-testid=new-line]") {
+            line.scroll_into_view_with_bool(true);
+            jumping.set_value(false);
+        } else if state.with_untracked(|s| s.joined.get(&id).is_some_and(|room| !room.beginning)) {
+            jumping.set_value(true);
+            chat.act(|s| s.load_older(id));
+        }
+    };
+    #[cfg(feature = "hydrate")]
+    {
+        let focused = window_event_listener(leptos::ev::focus, move |_| mark_seen());
+        let shown = window_event_listener(leptos::ev::visibilitychange, move |_| mark_seen());
+        on_cleanup(move || {
+            focused.remove();
+            shown.remove();
+        });
+    }
 
     // Redraws are handled once the browser has laid them out, in an animation frame; changes
     // before that frame share it. The frame is cancelled when the room's view is disposed
@@ -165,6 +214,12 @@ pub fn OpenRoom(id: RoomId) -> impl IntoView {
             }
             drawn_height.set_value(list.scroll_height());
             drawn_edges.set_value(edges);
+            let loading = state
+                .with_untracked(|s| s.joined.get(&id).is_some_and(|room| room.loading_older()));
+            if jumping.get_value() && !loading {
+                scroll_to_first_new();
+            }
+            mark_seen();
         });
         frame.set_value(requested.ok());
     });
@@ -183,6 +238,7 @@ pub fn OpenRoom(id: RoomId) -> impl IntoView {
         drawn_height.try_set_value(list.scroll_height());
         if at_bottom {
             unseen.try_set(false);
+            mark_seen();
         }
         // Checked without updating: every scroll event near the top must not redraw the room.
         let can_load = state.try_with_untracked(|s| {
@@ -193,16 +249,6 @@ pub fn OpenRoom(id: RoomId) -> impl IntoView {
         if can_load && list.scroll_top() < LOAD_OLDER_WITHIN {
             chat.act(|s| s.load_older(id));
         }
-    };
-
-    let submit = move |event: leptos::ev::SubmitEvent| {
-        event.prevent_default();
-        let Some(field) = input.get() else { return };
-        let body = field.value();
-        chat.act(|s| s.compose(&body));
-        field.set_value("");
-        // Your own message always brings you to the bottom.
-        pinned.set_value(true);
     };
 
     let history_edge = move || {
@@ -270,6 +316,7 @@ pub fn OpenRoom(id: RoomId) -> impl IntoView {
                     n => format!("{n} members"),
                 }}
             </button>
+            <NotifyControl id />
             <Show when=move || kind.get() != Some(RoomKind::Direct)>
                 <button class="small" data-testid="leave" on:click=leave>
                     "Leave"
@@ -278,6 +325,18 @@ pub fn OpenRoom(id: RoomId) -> impl IntoView {
         </header>
         <div class="room-body">
         <div class="timeline-column">
+        <Show when=move || has_new_line.get()>
+            <div class="unread-bar">
+                <button
+                    type="button"
+                    class="link-button"
+                    data-testid="jump-unread"
+                    on:click=move |_| scroll_to_first_new()
+                >
+                    "Jump to first unread"
+                </button>
+            </div>
+        </Show>
         <div class="timeline-frame">
             <ol class="timeline" node_ref=list data-testid="timeline" on:scroll=on_scroll>
                 <li class="history-edge">{history_edge}</li>
@@ -296,7 +355,16 @@ pub fn OpenRoom(id: RoomId) -> impl IntoView {
                                 .into_any()
                         }
                         Row::Line(Entry::Message(message), continues) => {
-                            view! { <MessageLine message editing continues /> }.into_any()
+                            let seq = message.seq;
+                            view! {
+                                <Show when=move || first_new.get() == Some(seq)>
+                                    <li class="new-line" data-testid="new-line" role="separator">
+                                        <span>"New messages"</span>
+                                    </li>
+                                </Show>
+                                <MessageLine message editing continues />
+                            }
+                                .into_any()
                         }
                         Row::Line(Entry::Notice { text, .. }, _) => {
                             view! { <li class="notice-line" data-testid="member-notice">{text}</li> }
@@ -314,19 +382,9 @@ pub fn OpenRoom(id: RoomId) -> impl IntoView {
                 </button>
             </Show>
         </div>
-        <form class="composer" on:submit=submit>
-            <input
-                node_ref=input
-                type="text"
-                name="body"
-                placeholder=move || format!("Message {}", title.get())
-                aria-label="Message"
-                autocomplete="off"
-                maxlength=protocol::MAX_MESSAGE_CHARS.to_string()
-                data-testid="composer"
-            />
-            <button type="submit">"Send"</button>
-        </form>
+        <p class="typing" data-testid="typing">{move || state.with(|s| s.typing.line(id))}</p>
+        // Your own message always brings you to the bottom.
+        <Composer id title sent=Callback::new(move |()| pinned.set_value(true)) />
         </div>
         <Show when=members_open>
             <Members id />
@@ -348,12 +406,10 @@ fn MessageLine(
     };
     let state = chat.state;
     let id = message.id;
-    let (own, may_delete) = state.with_untracked(|s| {
-        (
-            s.me.as_ref().is_some_and(|me| me.id == message.author.id),
-            s.may_delete(&message),
-        )
-    });
+    let me = state.with_untracked(|s| s.me.as_ref().map(|me| me.id));
+    let own = me == Some(message.author.id);
+    let may_delete = state.with_untracked(|s| s.may_delete(&message));
+    let mentions = message.mentions.clone();
     let deleted = message.deleted;
     let (author_id, author_name) = (message.author.id, message.author.username.clone());
     let edited = message.edited_at.is_some() && !deleted;
@@ -407,7 +463,7 @@ fn MessageLine(
             }
                 .into_any()
         } else {
-            view! { <p class="body">{body.clone()}</p> }.into_any()
+            view! { <MessageBody body=body.clone() mentions=mentions.clone() me /> }.into_any()
         }
     };
 

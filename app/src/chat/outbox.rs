@@ -250,7 +250,7 @@ mod tests {
             "confirmed messages leave the outbox"
         );
         assert_eq!(bodies(&state, 1), ["first", "second"]);
-        assert_eq!(state.joined[&RoomId(1)].unread, 0);
+        assert_eq!(state.counts(RoomId(1)).unread, 0, "one's own messages");
     }
 
     #[test]

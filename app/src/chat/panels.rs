@@ -3,6 +3,7 @@
 //! the keyboard when it opens and closes with Escape.
 
 use super::handle::{Chat, Panel};
+use super::presence_dot::PresenceDot;
 use super::state::ChatState;
 use leptos::html;
 use leptos::prelude::*;
@@ -201,6 +202,7 @@ fn UserPicker(
                         let id = user.id;
                         let name = user.username.clone();
                         let label = name.clone();
+                        let online = Signal::derive(move || state.with(|s| s.found_online.contains(&id)));
                         view! {
                             <li>
                                 <button
@@ -211,6 +213,7 @@ fn UserPicker(
                                     data-name=name
                                     on:click=move |_| toggle(user.clone())
                                 >
+                                    <PresenceDot online />
                                     {label}
                                 </button>
                             </li>
@@ -330,8 +333,11 @@ pub fn Members(id: RoomId) -> impl IntoView {
                         let mine = me() == Some(member.id);
                         let name = member.username.clone();
                         let target = member.clone();
+                        let who = member.id;
+                        let online = Signal::derive(move || mine || state.with(|s| s.online.contains(&who)));
                         view! {
                             <li data-testid="member" data-name=name.clone()>
+                                <PresenceDot online />
                                 <span class="member-name">{name.clone()} {mine.then_some(" (you)")}</span>
                                 {(!mine).then(|| view! {
                                     <button class="small" data-testid="message-member" on:click=move |_| chat.message(vec![member.id])>

@@ -2,6 +2,8 @@
 //! conversations by last activity. On a phone it is a drawer over the room pane.
 
 use super::handle::{Chat, Panel};
+use super::presence_dot::PresenceDot;
+use super::reading::Counts;
 use super::state::{ChatState, Connection};
 use leptos::prelude::*;
 use protocol::{RoomId, RoomInfo, RoomKind};
@@ -171,11 +173,29 @@ fn focus_first(selector: &'static str) {
     let _ = selector;
 }
 
-/// The unread badge of a room.
+/// A room's unread badge, and its mention badge (`@3`) when some of them mention the user.
 fn unread(state: RwSignal<ChatState>, id: RoomId) -> impl IntoView {
+    let counts = Memo::new(move |_| state.with(|s| s.counts(id)));
     move || {
-        let count = state.with(|s| s.joined.get(&id).map_or(0, |room| room.unread));
-        (count > 0).then(|| view! { <span class="unread" data-testid="unread">{count}</span> })
+        let Counts { unread, mentions } = counts.get();
+        let label = match (unread, mentions) {
+            (0, _) => return None,
+            (1, 0) => "1 unread message".to_owned(),
+            (n, 0) => format!("{n} unread messages"),
+            (n, m) => format!("{n} unread, {m} mentioning you"),
+        };
+        let title = label.clone();
+        Some(view! {
+            <span class="counts" title=title>
+                <span class="sr-only">{label}</span>
+                {(mentions > 0).then(|| view! {
+                    <span class="mentions" data-testid="mentions" aria-hidden="true">
+                        {format!("@{mentions}")}
+                    </span>
+                })}
+                <span class="unread" data-testid="unread" aria-hidden="true">{unread}</span>
+            </span>
+        })
     }
 }
 
@@ -224,6 +244,19 @@ fn DirectItem(id: RoomId) -> impl IntoView {
     let state = chat.state;
     let title = Memo::new(move |_| state.with(|s| s.display_title(id)));
     let active = move || state.with(|s| s.active == Some(id));
+    // Whether anyone else in it is online; notes to self have nobody else.
+    let others = Memo::new(move |_| {
+        state.with(|s| {
+            let me = s.me.as_ref().map(|me| me.id);
+            let members = s
+                .joined
+                .get(&id)
+                .map(|room| room.members.clone())
+                .unwrap_or_default();
+            let others: Vec<_> = members.into_iter().filter(|m| Some(m.id) != me).collect();
+            (!others.is_empty()).then(|| others.iter().any(|m| s.online.contains(&m.id)))
+        })
+    });
     view! {
         <li>
             <button
@@ -234,6 +267,7 @@ fn DirectItem(id: RoomId) -> impl IntoView {
                 data-title=move || title.get()
                 on:click=move |_| chat.open_room(id)
             >
+                {move || others.get().map(|online| view! { <PresenceDot online /> })}
                 <span class="room-title">{move || title.get()}</span>
                 {unread(state, id)}
             </button>

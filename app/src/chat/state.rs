@@ -10,14 +10,16 @@
 //! event (and on a short timer, for holes waiting out [`super::sync::HOLE_GRACE_MS`]).
 
 use super::outbox::Outbox;
+use super::reading::Counts;
 use super::saved_outbox::SavedOutbox;
 use super::sync::{Refused, RequestIds};
 use super::timeline::{Entry, JoinedRoom, first_gap};
+use super::typing::Typists;
 use protocol::{
-    ChatMessage, ClientCommand, ErrorCode, HISTORY_PAGE, LeftReason, Member, MessageId, RequestId,
-    RoomId, RoomInfo, RoomKind, ServerEvent, UserId, UserSummary,
+    ChatMessage, ClientCommand, ErrorCode, HISTORY_PAGE, LeftReason, Member, MessageId,
+    NotifyLevel, RequestId, RoomId, RoomInfo, RoomKind, ServerEvent, UserId, UserSummary,
 };
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// The socket's state, as the status pill shows it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -54,13 +56,28 @@ pub struct ChatState {
     /// reads it out (never loaded history).
     pub announcement: Option<String>,
     pub outbox: Outbox,
+    /// Who is online among the people the user shares a room with.
+    pub online: HashSet<UserId>,
+    /// Of the latest user search's answer, those online.
+    pub found_online: Vec<UserId>,
+    /// Who is typing where.
+    pub typing: Typists,
+    /// The clock (ms) as of the latest follow-ups, for when typing notices arrived.
+    now: f64,
+    /// When this tab last said the user is typing, per room (ms).
+    typing_sent: HashMap<RoomId, f64>,
     /// Messages an earlier load of this tab left unsent, until `hello` says whose they are.
     saved: Option<SavedOutbox>,
     /// The room to open when its `joined` arrives: one the user asked to join or open, or the
     /// first of their rooms on the page's first greeting. No other `joined` opens a room.
     pending_open: Option<RoomId>,
+    /// `pending_open` is the page's own first choice (the last room, or the first), not the
+    /// user's: the server already knows it, or need not.
+    opening_by_itself: bool,
     /// The `create_room` or `open_direct` whose `joined` opens its room.
     pending_created: Option<RequestId>,
+    /// The room opened and not yet reported to the server (to reopen on the next load).
+    view_unsent: Option<RoomId>,
     /// The user search whose answer is awaited; older answers are stale.
     pending_search: Option<RequestId>,
     requests: RequestIds,
@@ -238,12 +255,115 @@ impl ChatState {
         }
     }
 
-    /// Whether a message new to this tab counts as unread: not the user's own, and in a room
-    /// not on screen. Returned as a closure so it can be asked while a room is borrowed.
-    fn unseen(&self) -> impl Fn(&ChatMessage) -> bool + use<> {
-        let me = self.me.as_ref().map(|me| me.id);
-        let active = self.active;
-        move |message| active != Some(message.room_id) && me != Some(message.author.id)
+    /// Unread messages and mentions in a joined room (none in any other).
+    pub fn counts(&self, room: RoomId) -> Counts {
+        let (Some(me), Some(joined)) = (self.me.as_ref(), self.joined.get(&room)) else {
+            return Counts::default();
+        };
+        let kind = self.room(room).map_or(RoomKind::Open, |room| room.kind);
+        joined.counts(me.id, kind)
+    }
+
+    /// Unread messages and mentions over all joined rooms (the tab title's count).
+    pub fn total_counts(&self) -> Counts {
+        let mut total = Counts::default();
+        for room in self.joined.keys() {
+            total += self.counts(*room);
+        }
+        total
+    }
+
+    /// The room's notification level as the user chose it, or its default.
+    pub fn notify_level(&self, room: RoomId) -> NotifyLevel {
+        let joined = self.joined.get(&room);
+        let chosen = joined.and_then(|joined| joined.read.notify);
+        let members = joined.map_or(0, |joined| joined.members.len());
+        let kind = self.room(room).map_or(RoomKind::Open, |room| room.kind);
+        chosen.unwrap_or_else(|| NotifyLevel::default_for(kind, members))
+    }
+
+    /// Whether a live message should notify the user (if they are not looking at its room):
+    /// someone else's, unread, in a joined room whose level asks for it.
+    pub fn notifies(&self, message: &ChatMessage) -> bool {
+        let Some(me) = self.me.as_ref() else {
+            return false;
+        };
+        let kind = self
+            .room(message.room_id)
+            .map_or(RoomKind::Open, |room| room.kind);
+        let unread = self
+            .joined
+            .get(&message.room_id)
+            .is_some_and(|joined| message.seq > joined.read.last_read_seq);
+        unread
+            && match self.notify_level(message.room_id) {
+                NotifyLevel::All => message.counts_for(me.id),
+                NotifyLevel::Mentions => message.mentions_for(me.id, kind),
+                NotifyLevel::Nothing => false,
+            }
+    }
+
+    /// Whether the newest messages held in a room are past its read position.
+    pub fn has_unseen(&self, room: RoomId) -> bool {
+        self.joined.get(&room).is_some_and(|joined| {
+            joined
+                .seen_up_to()
+                .is_some_and(|seq| seq > joined.read.last_read_seq)
+        })
+    }
+
+    /// The user has the open room's newest messages on screen (in a visible, focused tab):
+    /// they are read. Counts drop at once; the mark goes out with the next follow-ups.
+    pub fn seen(&mut self, room: RoomId) {
+        if let Some(joined) = self.joined.get_mut(&room)
+            && let Some(seq) = joined.seen_up_to()
+        {
+            joined.read.seen(seq);
+        }
+    }
+
+    /// The user is typing in `room` (at `now`, ms): say so, at most every
+    /// [`protocol::TYPING_EVERY_MS`].
+    pub fn typing(&mut self, room: RoomId, now: f64) -> Option<ClientCommand> {
+        let last = self.typing_sent.get(&room).copied();
+        if last.is_some_and(|last| now - last < f64::from(protocol::TYPING_EVERY_MS) && now >= last)
+            || !self.joined.contains_key(&room)
+        {
+            return None;
+        }
+        self.typing_sent.insert(room, now);
+        Some(ClientCommand::Typing {
+            request_id: self.requests.issue(),
+            room_id: room,
+        })
+    }
+
+    /// Chooses which messages of a room notify the user (`None`: the room's default).
+    pub fn set_notify(&mut self, room: RoomId, level: Option<NotifyLevel>) -> ClientCommand {
+        ClientCommand::SetNotify {
+            request_id: self.requests.issue(),
+            room_id: room,
+            level,
+        }
+    }
+
+    /// Puts a joined room on screen, with the "new messages" line after what was read. When
+    /// the user chose it, the server is told (with the next follow-ups) it is the room to
+    /// reopen next time.
+    fn show_room(&mut self, room: RoomId, by_user: bool) {
+        let has_unread = self.counts(room).unread > 0;
+        if self.active != Some(room)
+            && let Some(previous) = self.active.and_then(|id| self.joined.get_mut(&id))
+        {
+            previous.new_since = None;
+        }
+        if let Some(joined) = self.joined.get_mut(&room) {
+            joined.new_since = has_unread.then_some(joined.read.last_read_seq);
+            self.active = Some(room);
+            if by_user {
+                self.view_unsent = Some(room);
+            }
+        }
     }
 
     /// The user may delete this message: their own, or anyone's if they are an admin.
@@ -256,14 +376,16 @@ impl ChatState {
     /// The user clicked a room: open it if joined, otherwise ask to join (it opens on `joined`).
     pub fn open(&mut self, room: RoomId) -> Option<ClientCommand> {
         self.alert = None;
-        if let Some(joined) = self.joined.get_mut(&room) {
-            joined.unread = 0;
-            self.active = Some(room);
+        if self.joined.contains_key(&room) {
             // The user's choice wins over a room still due to open by itself.
             self.pending_open = None;
+            if self.active != Some(room) {
+                self.show_room(room, true);
+            }
             return None;
         }
         self.pending_open = Some(room);
+        self.opening_by_itself = false;
         Some(ClientCommand::Join {
             request_id: self.requests.issue(),
             room_id: room,
@@ -397,6 +519,8 @@ impl ChatState {
             return Vec::new();
         };
         self.outbox.push(room, body);
+        // The message ends this bout of typing; the next starts a new notice at once.
+        self.typing_sent.remove(&room);
         self.outbox_sends()
     }
 
@@ -434,9 +558,36 @@ impl ChatState {
     /// after [`super::sync::HOLE_GRACE_MS`] for a hole a live message opened, which the missing
     /// message usually fills by itself.
     pub fn follow_ups(&mut self, now: f64) -> Vec<ClientCommand> {
+        self.now = now;
+        self.typing.expire(now);
         self.outbox.resend_unanswered(now);
         let mut commands = self.outbox_sends();
         commands.extend(self.hole_fills(now));
+        commands.extend(self.read_marks(now));
+        commands
+    }
+
+    /// The read marks (and recounts) due, if the socket is up.
+    fn read_marks(&mut self, now: f64) -> Vec<ClientCommand> {
+        if self.connection != Connection::Online {
+            return Vec::new();
+        }
+        let mut commands = Vec::new();
+        if let Some(room_id) = self.view_unsent.take() {
+            commands.push(ClientCommand::ViewRoom {
+                request_id: self.requests.issue(),
+                room_id,
+            });
+        }
+        for (room_id, joined) in &mut self.joined {
+            if let Some(seq) = joined.read.due(now) {
+                commands.push(ClientCommand::MarkRead {
+                    request_id: self.requests.issue(),
+                    room_id: *room_id,
+                    seq,
+                });
+            }
+        }
         commands
     }
 
@@ -473,7 +624,13 @@ impl ChatState {
     /// A hole waits out its grace period, or a sent message for its answer:
     /// [`ChatState::follow_ups`] must be asked again soon.
     pub fn waiting(&self) -> bool {
-        self.outbox.waiting() || self.joined.values().any(|joined| joined.sync.waiting())
+        self.outbox.waiting()
+            || self.view_unsent.is_some()
+            || self.typing.any()
+            || self
+                .joined
+                .values()
+                .any(|joined| joined.sync.waiting() || joined.read.waiting())
     }
 
     pub fn dismiss_alert(&mut self) {
@@ -536,9 +693,12 @@ impl ChatState {
                 rooms,
                 memberships,
                 may_create_rooms,
+                last_room,
                 ..
             } => {
                 self.connection = Connection::Online;
+                // Each `joined` that follows says who of its members is online.
+                self.online.clear();
                 self.may_create_rooms = may_create_rooms;
                 // Only the page's first greeting comes before anyone is known.
                 let first_greeting = self.me.is_none();
@@ -556,15 +716,19 @@ impl ChatState {
                 for room in rooms {
                     self.upsert_room(room);
                 }
-                // A page just loaded shows the first of the user's rooms in the sidebar's
-                // order as soon as it arrives. A reconnect leaves what is open (or that
-                // nothing is) as the user left it.
+                // A page just loaded shows the room the user had open last (on any device),
+                // else the first of their rooms in the sidebar's order, as soon as it arrives.
+                // A reconnect leaves what is open (or that nothing is) as the user left it.
                 if first_greeting && self.active.is_none() && self.pending_open.is_none() {
-                    self.pending_open = self
-                        .rooms
-                        .iter()
-                        .map(|room| room.id)
-                        .find(|room| memberships.contains(room));
+                    self.opening_by_itself = true;
+                    self.pending_open = last_room
+                        .filter(|room| memberships.contains(room))
+                        .or_else(|| {
+                            self.rooms
+                                .iter()
+                                .map(|room| room.id)
+                                .find(|room| memberships.contains(room))
+                        });
                 }
                 // The `joined` events that follow bring back every membership with its latest
                 // messages, merged with what is held; rooms left meanwhile (from another
@@ -584,38 +748,40 @@ impl ChatState {
                 room,
                 members,
                 recent,
+                read,
+                online,
             } => {
                 let id = room.id;
+                for member in &members {
+                    if online.contains(&member.id) {
+                        self.online.insert(member.id);
+                    } else {
+                        self.online.remove(&member.id);
+                    }
+                }
                 if request_id.is_some() && request_id == self.pending_created {
                     self.pending_created = None;
                     self.pending_open = Some(id);
+                    self.opening_by_itself = false;
                 }
                 self.upsert_room(room);
                 self.confirm(&recent);
-                let unseen = self.unseen();
-                // A room held already is rejoined after a reconnect: what is newer than its
-                // newest message arrived meanwhile, unread. A room new to the page has
-                // nothing this tab could have missed.
-                let held_up_to = self.joined.get(&id).map(JoinedRoom::newest_seq);
                 let joined = self.joined.entry(id).or_default();
+                joined.read.take(read);
                 joined.members = members;
                 // Fewer than a page, or seq 1 itself: nothing older exists.
                 joined.beginning |=
                     recent.len() < HISTORY_PAGE || recent.first().is_some_and(|m| m.seq == 1);
                 joined.sync.rejoined();
                 for message in recent {
-                    let missed = held_up_to.is_some_and(|newest| newest < Some(message.seq));
-                    let counts = missed && unseen(&message);
-                    if joined.insert(message) && counts {
-                        joined.unread += 1;
-                    }
+                    joined.insert(message);
                 }
                 // A reconnect's `joined` and a join made in another tab leave the open room
                 // as it is.
                 if self.pending_open == Some(id) {
                     self.pending_open = None;
-                    self.active = Some(id);
-                    joined.unread = 0;
+                    let by_user = !std::mem::take(&mut self.opening_by_itself);
+                    self.show_room(id, by_user);
                 }
             }
             ServerEvent::Left {
@@ -661,15 +827,10 @@ impl ChatState {
                 room_id, messages, ..
             } => {
                 self.confirm(&messages);
-                let unseen = self.unseen();
                 if let Some(joined) = self.joined.get_mut(&room_id) {
                     joined.sync.filled(messages.is_empty());
-                    // A hole's messages are new to this tab, as if they had come live.
                     for message in messages {
-                        let counts = unseen(&message);
-                        if joined.insert(message) && counts {
-                            joined.unread += 1;
-                        }
+                        joined.insert(message);
                     }
                 }
             }
@@ -684,20 +845,31 @@ impl ChatState {
                     self.announcement =
                         Some(format!("{}: {}", message.author.username, message.body));
                 }
-                let counts = self.unseen()(&message);
+                self.typing.stopped(message.room_id, message.author.id);
                 if let Some(joined) = self.joined.get_mut(&message.room_id) {
                     joined.sync.live_message();
-                    if joined.insert(message) && counts {
-                        joined.unread += 1;
-                    }
+                    joined.insert(message);
                 }
             }
             ServerEvent::MessageChanged { message } => {
                 if let Some(joined) = self.joined.get_mut(&message.room_id) {
+                    joined.read.message_changed(message.seq);
                     joined.change(message);
                 }
             }
-            ServerEvent::MemberJoined { room_id, member } => {
+            ServerEvent::ReadChanged { read } => {
+                if let Some(joined) = self.joined.get_mut(&read.room_id) {
+                    joined.read.changed(read);
+                }
+            }
+            ServerEvent::MemberJoined {
+                room_id,
+                member,
+                online,
+            } => {
+                if online {
+                    self.online.insert(member.id);
+                }
                 let text = format!("{} joined", member.username);
                 if let Some(joined) = self.joined.get_mut(&room_id) {
                     if !joined.members.contains(&member) {
@@ -734,10 +906,28 @@ impl ChatState {
                 Some(request_id) => self.refused(request_id, code, message),
                 None => self.alert(message, true),
             },
-            ServerEvent::UsersFound { request_id, users } => {
+            ServerEvent::UsersFound {
+                request_id,
+                users,
+                online,
+            } => {
                 if self.pending_search == Some(request_id) {
                     self.pending_search = None;
                     self.found_users = Some(users);
+                    self.found_online = online;
+                }
+            }
+            ServerEvent::Presence { user_id, online } => {
+                if online {
+                    self.online.insert(user_id);
+                } else {
+                    self.online.remove(&user_id);
+                }
+            }
+            ServerEvent::Typing { room_id, user } => {
+                let me = self.me.as_ref().map(|me| me.id);
+                if me != Some(user.id) && self.joined.contains_key(&room_id) {
+                    self.typing.arrived(room_id, user, self.now);
                 }
             }
             ServerEvent::Pong { .. } | ServerEvent::Done { .. } => {}
@@ -749,6 +939,7 @@ impl ChatState {
 mod tests {
     use super::*;
     use crate::chat::fixtures::*;
+    use protocol::ReadState;
 
     #[test]
     fn rooms_are_sorted_by_title_ignoring_case_and_stay_live() {
@@ -772,22 +963,116 @@ mod tests {
     }
 
     #[test]
-    fn unread_counts_only_rooms_not_on_screen() {
+    fn counts_follow_live_messages_until_the_room_is_seen() {
         let mut state = ChatState::default();
         state.apply(hello(vec![room(1, "a"), room(2, "b")]));
         state.apply(joined(1, "a", vec![]));
         state.apply(joined(2, "b", vec![]));
         assert_eq!(state.active, Some(RoomId(1)), "the first joined room opens");
         state.apply(ServerEvent::Message {
-            message: message(1, 1, "seen"),
+            message: message(1, 1, "on screen"),
         });
         state.apply(ServerEvent::Message {
-            message: message(2, 1, "unseen"),
+            message: message(2, 1, "elsewhere"),
         });
-        assert_eq!(state.joined[&RoomId(1)].unread, 0);
-        assert_eq!(state.joined[&RoomId(2)].unread, 1);
+        let one = Counts {
+            unread: 1,
+            mentions: 0,
+        };
+        // Open is not read: the page says when the user has seen it.
+        assert_eq!(state.counts(RoomId(1)), one);
+        assert_eq!(state.counts(RoomId(2)), one);
+        assert_eq!(state.total_counts().unread, 2);
+        state.seen(RoomId(1));
+        assert_eq!(state.counts(RoomId(1)), Counts::default());
+        let sent = state.follow_ups(0.0);
+        assert_eq!(
+            sent,
+            [ClientCommand::MarkRead {
+                request_id: sent[0].request_id(),
+                room_id: RoomId(1),
+                seq: 1,
+            }],
+            "the room opened by itself is not reported as chosen"
+        );
         assert_eq!(state.open(RoomId(2)), None, "already joined: just opens");
-        assert_eq!(state.joined[&RoomId(2)].unread, 0);
+        assert_eq!(
+            state.joined[&RoomId(2)].new_since,
+            Some(0),
+            "the new-messages line"
+        );
+        assert_eq!(state.joined[&RoomId(1)].new_since, None);
+        let sent = state.follow_ups(2000.0);
+        assert!(
+            matches!(
+                sent[..],
+                [ClientCommand::ViewRoom {
+                    room_id: RoomId(2),
+                    ..
+                }]
+            ),
+            "the user's choice is remembered: {sent:?}"
+        );
+    }
+
+    #[test]
+    fn the_last_room_reopens_on_a_new_page() {
+        let mut state = ChatState::default();
+        let ServerEvent::Hello {
+            protocol_version,
+            user,
+            rooms,
+            memberships,
+            may_create_rooms,
+            ..
+        } = hello(vec![room(1, "a"), room(2, "b")])
+        else {
+            unreachable!()
+        };
+        state.apply(ServerEvent::Hello {
+            protocol_version,
+            user,
+            rooms,
+            memberships,
+            may_create_rooms,
+            last_room: Some(RoomId(2)),
+        });
+        state.apply(joined(1, "a", vec![]));
+        assert_eq!(state.active, None);
+        state.apply(joined(2, "b", vec![]));
+        assert_eq!(state.active, Some(RoomId(2)));
+    }
+
+    #[test]
+    fn mentions_and_levels_decide_notifications() {
+        let mut state = ChatState::default();
+        state.apply(hello(vec![room(1, "a")]));
+        state.apply(joined(1, "a", vec![]));
+        let mut mention = message(1, 1, "@alice look");
+        mention.mentions = vec![member(1, "alice")];
+        let plain = message(1, 2, "hello");
+        assert_eq!(
+            state.notify_level(RoomId(1)),
+            NotifyLevel::All,
+            "a small room"
+        );
+        assert!(state.notifies(&plain));
+        state.apply(ServerEvent::ReadChanged {
+            read: ReadState {
+                notify: Some(NotifyLevel::Mentions),
+                ..read_state(1, 0, 0, 0, 0)
+            },
+        });
+        assert!(state.notifies(&mention));
+        assert!(!state.notifies(&plain));
+        state.apply(ServerEvent::Message { message: mention });
+        assert_eq!(
+            state.counts(RoomId(1)),
+            Counts {
+                unread: 1,
+                mentions: 1
+            }
+        );
     }
 
     #[test]
@@ -854,6 +1139,7 @@ mod tests {
             rooms: vec![room(1, "a"), room(2, "b")],
             memberships: vec![RoomId(2)],
             may_create_rooms: true,
+            last_room: None,
         });
         assert!(!state.joined.contains_key(&RoomId(1)));
         assert!(state.joined.contains_key(&RoomId(2)));
@@ -930,13 +1216,13 @@ mod tests {
     }
 
     #[test]
-    fn messages_filling_a_hole_count_as_unread_elsewhere() {
+    fn messages_filling_a_hole_count_as_unread() {
         let mut state = ChatState::default();
         state.apply(hello(vec![room(1, "a"), room(2, "b")]));
         state.apply(joined(1, "a", messages(1, 1..=3)));
         state.apply(joined(2, "b", messages(2, 1..=3)));
         assert_eq!(state.active, Some(RoomId(1)));
-        assert_eq!(state.joined[&RoomId(2)].unread, 0, "held before: not new");
+        assert_eq!(state.counts(RoomId(2)).unread, 0, "read before: not new");
         for room in [1, 2] {
             state.apply(ServerEvent::Message {
                 message: message(room, 6, "m6"),
@@ -954,32 +1240,35 @@ mod tests {
         };
         state.apply(page(1));
         state.apply(page(2));
-        assert_eq!(state.joined[&RoomId(1)].unread, 0, "open room");
-        assert_eq!(
-            state.joined[&RoomId(2)].unread,
-            2,
-            "6 live, 4 filled; not 3 (held) nor 5 (own)"
-        );
+        for room in [1, 2] {
+            assert_eq!(
+                state.counts(RoomId(room)).unread,
+                2,
+                "6 live, 4 filled; not 3 (held) nor 5 (own)"
+            );
+        }
     }
 
     #[test]
-    fn a_reconnect_counts_what_arrived_meanwhile_but_not_older_pages() {
+    fn a_reconnect_takes_the_servers_count_and_adds_nothing_twice() {
         let mut state = ChatState::default();
         state.apply(hello(vec![room(1, "a"), room(2, "b")]));
         state.apply(joined(1, "a", messages(1, 101..=103)));
         state.apply(joined(2, "b", messages(2, 101..=103)));
         state.disconnected();
         state.apply(hello(vec![room(1, "a"), room(2, "b")]));
-        // 150 more went by in each room; the rejoin brings the last 50, the hole the rest.
+        // 150 more went by in each room; the rejoin brings the last 50 and the server's
+        // count of all 150, the hole the rest.
         state.apply(joined(1, "a", messages(1, 204..=253)));
-        state.apply(joined(2, "b", messages(2, 204..=253)));
-        assert_eq!(state.joined[&RoomId(2)].unread, 50);
+        let read = read_state(2, 103, 253, 150, 0);
+        state.apply(joined_unread(2, "b", messages(2, 204..=253), read));
+        assert_eq!(state.counts(RoomId(2)).unread, 150);
         fill_holes(
             &mut state,
             &[messages(1, 1..=253), messages(2, 1..=253)].concat(),
         );
-        assert_eq!(state.joined[&RoomId(2)].unread, 150);
-        assert_eq!(state.joined[&RoomId(1)].unread, 0, "the open room");
+        assert_eq!(state.counts(RoomId(2)).unread, 150, "nothing counted twice");
+        assert_eq!(state.counts(RoomId(1)).unread, 0, "read up to 253");
         // Scrolling back is reading the past: older pages never count.
         let ask = state.load_older(RoomId(2));
         state.apply(ServerEvent::History {
@@ -989,7 +1278,7 @@ mod tests {
             complete: false,
         });
         assert_eq!(bodies(&state, 2).len(), 203);
-        assert_eq!(state.joined[&RoomId(2)].unread, 150);
+        assert_eq!(state.counts(RoomId(2)).unread, 150);
     }
 
     /// A direct conversation with `others` (ids 2, 3, …) as the server sends it.
@@ -1005,6 +1294,8 @@ mod tests {
             },
             members,
             recent: vec![],
+            read: read_state(id, 0, 0, 0, 0),
+            online: vec![],
         }
     }
 
@@ -1054,6 +1345,8 @@ mod tests {
             room: closed,
             members: vec![member(1, "alice")],
             recent: vec![],
+            read: read_state(5, 0, 0, 0, 0),
+            online: vec![],
         });
         state.apply(ServerEvent::Left {
             request_id: None,

@@ -2,8 +2,9 @@
 //! duplicates, the join and leave notices between them — with where it has holes and whether
 //! it reaches back to the room's first message.
 
+use super::reading::{Counts, ReadMark};
 use super::sync::RoomSync;
-use protocol::{ChatMessage, Member};
+use protocol::{ChatMessage, Member, RoomKind, UserId};
 
 /// One line in a room's timeline.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,8 +38,11 @@ impl Entry {
 pub struct JoinedRoom {
     pub members: Vec<Member>,
     pub timeline: Vec<Entry>,
-    /// Messages that arrived while another room was open.
-    pub unread: u32,
+    /// What the user has read here, and the counts that follow.
+    pub read: ReadMark,
+    /// Where the "new messages" line goes: after this seq, when the room was opened with
+    /// unread messages. It stays until another room is opened.
+    pub new_since: Option<i64>,
     /// The timeline reaches back to the room's first message.
     pub beginning: bool,
     /// The room's requests on their way and its hole.
@@ -53,6 +57,32 @@ impl JoinedRoom {
 
     fn messages(&self) -> impl Iterator<Item = &ChatMessage> {
         messages(&self.timeline)
+    }
+
+    /// Unread messages and mentions for `me` in this room (of `kind`).
+    pub fn counts(&self, me: UserId, kind: RoomKind) -> Counts {
+        self.read.counts(me, kind, self.messages())
+    }
+
+    /// The seq up to which the user has seen the room when its newest messages are on
+    /// screen: the newest held, or the last before a hole (what is in it was never shown).
+    pub fn seen_up_to(&self) -> Option<i64> {
+        match self.first_gap() {
+            Some((before, _)) => Some(before),
+            None => self.newest_seq(),
+        }
+    }
+
+    /// The first message the "new messages" line marks, if it is held.
+    pub fn first_new(&self, me: UserId) -> Option<&ChatMessage> {
+        let since = self.new_since?;
+        self.messages()
+            .find(|message| message.seq > since && message.counts_for(me))
+    }
+
+    /// Whether a message with this seq is held.
+    pub fn holds(&self, seq: i64) -> bool {
+        self.messages().any(|message| message.seq == seq)
     }
 
     /// Seq of the oldest message held.
@@ -187,6 +217,7 @@ mod tests {
         state.apply(ServerEvent::MemberJoined {
             room_id: RoomId(1),
             member: member(2, "bob"),
+            online: true,
         });
         state.apply(ServerEvent::Message {
             message: message(1, 1, "hi"),

@@ -4,10 +4,12 @@
 use super::handle::{Chat, Panel};
 use super::open_room::OpenRoom;
 use super::panels::{BrowseRooms, NewMessage, NewRoom};
+use super::reading::Counts;
 use super::sidebar::Sidebar;
 use super::state::ChatState;
 use crate::viewer::ViewerResource;
 use leptos::prelude::*;
+use leptos_meta::Title;
 
 /// A string no other page load will make: the prefix of this page's message nonces.
 fn page_nonce() -> String {
@@ -19,6 +21,15 @@ fn page_nonce() -> String {
     #[cfg(not(feature = "hydrate"))]
     {
         String::new()
+    }
+}
+
+/// The tab's title: the unread total first, so a tab in the background shows it.
+fn tab_title(total: Counts) -> String {
+    match (total.unread, total.mentions) {
+        (0, _) => "Whisper".to_owned(),
+        (unread, 0) => format!("({unread}) Whisper"),
+        (unread, mentions) => format!("({unread}, @{mentions}) Whisper"),
     }
 }
 
@@ -42,7 +53,9 @@ pub fn ChatPage() -> impl IntoView {
         leptos::task::spawn_local(super::time::follow_today(today));
     }
     Chat::provide(state, today, socket);
+    let total = Memo::new(move |_| state.with(ChatState::total_counts));
     view! {
+        <Title text=move || tab_title(total.get()) />
         <div class="chat">
             <Sidebar />
             <RoomPane />

@@ -1,11 +1,13 @@
 //! A socket's life as the domain sees it: the hook run when one opens (register with the hub,
 //! read the user's standing, build the greeting) and the one run when it closes. Whatever must
-//! happen per connection (presence, later) belongs here, not in the transport.
+//! happen per connection (presence) belongs here, not in the transport.
 
 use crate::chat::access::{self, Action};
 use crate::chat::facts::{kind_of, viewer_of};
 use crate::chat::membership::{self, SettleError, room_snapshot};
+use crate::chat::presence;
 use crate::config::RoomCreation;
+use crate::db::read_state;
 use crate::db::rooms::{self, Room};
 use crate::db::users::User;
 use crate::fanout::envelope::{CloseReason, SessionKey};
@@ -38,27 +40,36 @@ pub async fn open(
     let registration = state.hub.register(user, session.clone(), cap)?;
     state.broker.listen(user, &[]).await;
     match greet(state, user, &session).await {
-        Ok(greeting) => Ok(Opened {
-            registration,
-            greeting,
-        }),
+        Ok((greeting, rooms)) => {
+            if registration.first_here {
+                presence::socket_opened(state, user, rooms).await;
+            }
+            Ok(Opened {
+                registration,
+                greeting,
+            })
+        }
         Err(reason) => {
-            close(state, user, registration.id);
+            close(state, user, registration.id).await;
             Err(reason)
         }
     }
 }
 
-/// The socket with this registration id closed.
-pub fn close(state: &AppState, user: UserId, socket: u64) {
-    state.hub.unregister(user, socket);
+/// The socket with this registration id closed: the last of the user's here may take them
+/// offline.
+pub async fn close(state: &AppState, user: UserId, socket: u64) {
+    if let Some(rooms) = state.hub.unregister(user, socket) {
+        presence::socket_closed(state, user, rooms).await;
+    }
 }
 
+/// The greeting, and the rooms the user is in.
 async fn greet(
     state: &AppState,
     user: UserId,
     session: &str,
-) -> Result<Vec<ServerEvent>, CloseReason> {
+) -> Result<(Vec<ServerEvent>, Vec<RoomId>), CloseReason> {
     let settled =
         match membership::settle(state, user, Some(session), Some(Point::SocketRead)).await {
             Ok(settled) => settled,
@@ -71,12 +82,13 @@ async fn greet(
         };
     let room_ids: Vec<RoomId> = settled.rooms.iter().map(Room::id).collect();
     state.broker.listen(user, &room_ids).await;
-    greeting(state, &settled.user, &settled.rooms)
+    let events = greeting(state, &settled.user, &settled.rooms)
         .await
         .map_err(|err| {
             tracing::error!(%err, "could not open socket");
             CloseReason::ServerError
-        })
+        })?;
+    Ok((events, room_ids))
 }
 
 /// `hello` plus one `joined` per membership, in the order the client must see them.
@@ -93,21 +105,38 @@ async fn greeting(state: &AppState, user: &User, mine: &[Room]) -> Result<Vec<Se
         })
         .map(Room::info)
         .collect();
+    // Reopened only while still readable: a room left or lost meanwhile is not.
+    let last_room = user
+        .last_room_id
+        .map(RoomId)
+        .filter(|last| mine.iter().any(|room| room.id() == *last));
+    let mut joined = Vec::with_capacity(mine.len());
+    let mut reads = read_state::all_of(&state.db, UserId(user.id)).await?;
+    for room in mine {
+        let (members, recent) = room_snapshot(state, room.id()).await?;
+        let read = match reads.iter().position(|read| read.room_id == room.id()) {
+            Some(at) => reads.swap_remove(at),
+            None => membership::caught_up(room.id(), &recent),
+        };
+        joined.push(ServerEvent::Joined {
+            request_id: None,
+            room: room.info(),
+            online: state
+                .presence
+                .online_among(members.iter().map(|member| member.id)),
+            members,
+            recent,
+            read,
+        });
+    }
     let mut events = vec![ServerEvent::Hello {
         protocol_version: PROTOCOL_VERSION,
         user: user.summary(),
         rooms: listed,
         memberships: mine.iter().map(Room::id).collect(),
         may_create_rooms: user.is_admin || state.config.room_creation == RoomCreation::Everyone,
+        last_room,
     }];
-    for room in mine {
-        let (members, recent) = room_snapshot(state, room.id()).await?;
-        events.push(ServerEvent::Joined {
-            request_id: None,
-            room: room.info(),
-            members,
-            recent,
-        });
-    }
+    events.extend(joined);
     Ok(events)
 }

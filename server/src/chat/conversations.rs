@@ -10,7 +10,7 @@
 //! database only ever holds memberships the policy allows.
 
 use crate::chat::access::{self, Action};
-use crate::chat::events;
+use crate::chat::events::{self, Joining};
 use crate::chat::facts::{created, kind_of, viewer_of};
 use crate::chat::membership::{self, room_snapshot};
 use crate::chat::refusal::{Refusal, UNKNOWN_ROOM, denied};
@@ -132,15 +132,30 @@ async fn announce_added(
         }
     };
     for member in added {
-        let (members, recent) = (members.clone(), recent.clone());
         let request_id = requester
             .filter(|(user, _)| *user == member.id)
             .map(|(_, request_id)| request_id);
-        let info = room.info();
+        let read = match membership::read_of(state, member.id, room.id(), &recent).await {
+            Ok(read) => read,
+            Err(err) => {
+                tracing::error!(%err, room = %room.id(), "could not count a new member's unread");
+                membership::caught_up(room.id(), &recent)
+            }
+        };
+        let joining = Joining {
+            request_id,
+            room: room.info(),
+            online: state
+                .presence
+                .online_among(members.iter().map(|member| member.id)),
+            members: members.clone(),
+            recent: recent.clone(),
+            read,
+        };
         if new {
-            events::member_let_in(state, member.id, info, request_id, members, recent).await;
+            events::member_let_in(state, member.id, joining).await;
         } else {
-            events::member_joined(state, member.clone(), info, request_id, members, recent).await;
+            events::member_joined(state, member.clone(), joining).await;
         }
     }
     Ok(())
@@ -185,7 +200,7 @@ pub async fn create_room(state: &AppState, new: NewRoom<'_>) -> Result<Room, Ref
         added.splice(0..0, locked);
     }
     for user in &added {
-        rooms::add_member(&txn, room.id(), UserId(user.id)).await?;
+        rooms::add_member(&txn, &room, UserId(user.id)).await?;
     }
     txn.commit().await?;
     events::room_added(state, room.info()).await;
@@ -228,12 +243,17 @@ pub async fn open_direct(
         return Ok(None);
     };
     let (members, recent) = room_snapshot(state, room.id()).await?;
+    let read = membership::read_of(state, user, room.id(), &recent).await?;
     state.broker.listen(user, &[room.id()]).await;
     Ok(Some(ServerEvent::Joined {
         request_id: Some(request_id),
         room: room.info(),
+        online: state
+            .presence
+            .online_among(members.iter().map(|member| member.id)),
         members,
         recent,
+        read,
     }))
 }
 
@@ -257,7 +277,7 @@ async fn create_direct(
     };
     let participants = lock_active(&txn, people).await?;
     for person in &participants {
-        rooms::add_member(&txn, room.id(), UserId(person.id)).await?;
+        rooms::add_member(&txn, &room, UserId(person.id)).await?;
     }
     txn.commit().await?;
     let added: Vec<Member> = participants.iter().map(User::member).collect();
@@ -340,7 +360,7 @@ pub async fn add_members(
     let users = lock_addable(&txn, &people, kind_of(&locked)).await?;
     let mut added = Vec::new();
     for user in &users {
-        if rooms::add_member(&txn, room, UserId(user.id)).await? {
+        if rooms::add_member(&txn, &locked, UserId(user.id)).await? {
             added.push(user.member());
         }
     }

@@ -6,7 +6,8 @@
 use crate::fanout::envelope::{Audience, CloseReason, Control, Envelope, SessionKey};
 use crate::state::AppState;
 use protocol::{
-    ChatMessage, LeftReason, Member, RequestId, RoomId, RoomInfo, RoomKind, ServerEvent, UserId,
+    ChatMessage, LeftReason, Member, ReadState, RequestId, RoomId, RoomInfo, RoomKind, ServerEvent,
+    UserId,
 };
 
 /// Who may see a room of `kind` listed (`may_list`), or who may not.
@@ -53,44 +54,56 @@ pub async fn room_removed(state: &AppState, room_id: RoomId, kind: RoomKind) {
     state.broker.publish(Envelope::control(forget)).await;
 }
 
-/// `member` joined `room`: all their sockets subscribe and get `joined`; members get a notice.
-pub async fn member_joined(
-    state: &AppState,
-    member: Member,
-    room: RoomInfo,
-    request_id: Option<RequestId>,
-    members: Vec<Member>,
-    recent: Vec<ChatMessage>,
-) {
-    let room_id = room.id;
-    member_let_in(state, member.id, room, request_id, members, recent).await;
-    let notice = ServerEvent::MemberJoined { room_id, member };
+/// What a user's `joined` for a room carries.
+pub struct Joining {
+    /// The command that caused it, for the one socket that sent it.
+    pub request_id: Option<RequestId>,
+    pub room: RoomInfo,
+    pub members: Vec<Member>,
+    pub recent: Vec<ChatMessage>,
+    pub read: ReadState,
+    /// Which of the members are online.
+    pub online: Vec<UserId>,
+}
+
+impl Joining {
+    pub fn event(self) -> ServerEvent {
+        ServerEvent::Joined {
+            request_id: self.request_id,
+            room: self.room,
+            members: self.members,
+            recent: self.recent,
+            read: self.read,
+            online: self.online,
+        }
+    }
+}
+
+/// `member` joined a room: all their sockets subscribe and get `joined`; the room's members
+/// get a notice.
+pub async fn member_joined(state: &AppState, member: Member, joining: Joining) {
+    let room_id = joining.room.id;
+    member_let_in(state, member.id, joining).await;
+    let online = state.presence.is_online(member.id);
+    let notice = ServerEvent::MemberJoined {
+        room_id,
+        member,
+        online,
+    };
     state
         .broker
         .publish(Envelope::event(Audience::Room(room_id), &notice))
         .await;
 }
 
-/// `user` is in `room` from now on: all their sockets subscribe and get `joined`, and nobody
+/// `user` is in a room from now on: all their sockets subscribe and get `joined`, and nobody
 /// else is told (the room was just made with them in it).
-pub async fn member_let_in(
-    state: &AppState,
-    user: UserId,
-    room: RoomInfo,
-    request_id: Option<RequestId>,
-    members: Vec<Member>,
-    recent: Vec<ChatMessage>,
-) {
+pub async fn member_let_in(state: &AppState, user: UserId, joining: Joining) {
     let control = Control::Join {
         user,
-        room: room.clone(),
+        room: joining.room.clone(),
     };
-    let joined = ServerEvent::Joined {
-        request_id,
-        room,
-        members,
-        recent,
-    };
+    let joined = joining.event();
     state
         .broker
         .publish(Envelope::event(Audience::User(user), &joined).with_control(control))
@@ -129,6 +142,48 @@ pub async fn member_left(
 pub async fn message_posted(state: &AppState, message: ChatMessage) {
     let audience = Audience::Room(message.room_id);
     let envelope = Envelope::event(audience, &ServerEvent::Message { message });
+    state.broker.publish(envelope).await;
+}
+
+/// `user`'s read position, counts or notification level in a room changed: every tab of
+/// theirs, on every node, hears it.
+pub async fn read_changed(state: &AppState, user: UserId, read: ReadState) {
+    let envelope = Envelope::event(Audience::User(user), &ServerEvent::ReadChanged { read });
+    state.broker.publish(envelope).await;
+}
+
+/// `user` is typing in `room`: the room's other members hear it, if they have room for it.
+pub async fn typing(state: &AppState, room: RoomId, user: Member) {
+    let audience = Audience::Fellows {
+        rooms: vec![room],
+        except: user.id,
+    };
+    let event = ServerEvent::Typing {
+        room_id: room,
+        user,
+    };
+    state
+        .broker
+        .publish(Envelope::passing(audience, &event))
+        .await;
+}
+
+/// `user` came online or went offline: those who share a room with them (`rooms`, theirs)
+/// hear it, if they have room for it.
+pub async fn presence(state: &AppState, user: UserId, rooms: Vec<RoomId>, online: bool) {
+    if rooms.is_empty() {
+        return;
+    }
+    let audience = Audience::Fellows {
+        rooms,
+        except: user,
+    };
+    let event = ServerEvent::Presence {
+        user_id: user,
+        online,
+    };
+    let note = Control::Presence { user, online };
+    let envelope = Envelope::passing(audience, &event).with_control(note);
     state.broker.publish(envelope).await;
 }
 

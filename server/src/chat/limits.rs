@@ -11,6 +11,8 @@ pub struct CommandLimits {
     membership: DefaultKeyedRateLimiter<UserId>,
     history: DefaultKeyedRateLimiter<UserId>,
     lookup: DefaultKeyedRateLimiter<UserId>,
+    reading: DefaultKeyedRateLimiter<UserId>,
+    typing: DefaultKeyedRateLimiter<UserId>,
 }
 
 /// History pages per user per second: scrolling back fast asks for a few a second.
@@ -18,6 +20,13 @@ const HISTORY_PER_SECOND: u32 = 10;
 
 /// User searches per user per second: a picker asks once per keystroke, after a short pause.
 const LOOKUPS_PER_SECOND: u32 = 5;
+
+/// Read marks (and notification levels, room views) per user per second: a client marks a room
+/// read as messages arrive on screen, at most a couple of times a second per tab.
+const READS_PER_SECOND: u32 = 10;
+
+/// Typing notices per user per second: a client sends one every few seconds while typing.
+const TYPING_PER_SECOND: u32 = 1;
 
 fn per_second(rate: u32) -> Quota {
     let rate = NonZeroU32::new(rate).unwrap_or(NonZeroU32::MIN);
@@ -33,6 +42,8 @@ impl CommandLimits {
             membership: RateLimiter::keyed(per_second(joins_per_second)),
             history: RateLimiter::keyed(per_second(HISTORY_PER_SECOND)),
             lookup: RateLimiter::keyed(per_second(LOOKUPS_PER_SECOND)),
+            reading: RateLimiter::keyed(per_second(READS_PER_SECOND)),
+            typing: RateLimiter::keyed(per_second(TYPING_PER_SECOND)),
         }
     }
 
@@ -57,11 +68,24 @@ impl CommandLimits {
         self.lookup.check_key(&user).is_ok()
     }
 
+    /// Takes one read mark, notification level or room view from the user's bucket; `false`
+    /// when it is empty.
+    pub fn reading(&self, user: UserId) -> bool {
+        self.reading.check_key(&user).is_ok()
+    }
+
+    /// Takes one typing notice from the user's bucket; `false` when it is empty.
+    pub fn typing(&self, user: UserId) -> bool {
+        self.typing.check_key(&user).is_ok()
+    }
+
     /// Forgets buckets that have refilled.
     pub fn prune(&self) {
         self.send.retain_recent();
         self.membership.retain_recent();
         self.history.retain_recent();
         self.lookup.retain_recent();
+        self.reading.retain_recent();
+        self.typing.retain_recent();
     }
 }

@@ -12,10 +12,11 @@
 //! control arrived meanwhile, else read again.
 
 use crate::chat::access::{self, Action, Denied, RoomKind, Viewer};
-use crate::chat::events;
+use crate::chat::events::{self, Joining};
 use crate::chat::facts::{kind_of, viewer_of};
 use crate::chat::refusal::{Refusal, UNKNOWN_ROOM, denied};
 use crate::db::messages;
+use crate::db::read_state;
 use crate::db::rooms::{self, Room};
 use crate::db::sessions;
 use crate::db::users::{self, User};
@@ -24,7 +25,8 @@ use crate::fanout::hub::Standing;
 use crate::pause::Point;
 use crate::state::AppState;
 use protocol::{
-    ChatMessage, ErrorCode, LeftReason, Member, RequestId, RoomId, ServerEvent, UserId, UserSummary,
+    ChatMessage, ErrorCode, LeftReason, Member, ReadState, RequestId, RoomId, ServerEvent, UserId,
+    UserSummary,
 };
 use sea_orm::{DbErr, TransactionTrait};
 
@@ -165,7 +167,7 @@ pub async fn join(state: &AppState, user: UserId, room: RoomId) -> Result<Joined
     let member = rooms::is_member(&txn, room, user).await?;
     access::decide(viewer_of(&fresh), kind_of(&locked), member, Action::Join)
         .map_err(JoinError::Denied)?;
-    let added = rooms::add_member(&txn, room, user).await?;
+    let added = rooms::add_member(&txn, &locked, user).await?;
     txn.commit().await?;
     Ok(Joined {
         room: locked,
@@ -255,19 +257,24 @@ pub async fn join_room(
     };
     state.broker.listen(user.id, &[room_id]).await;
     let (members, recent) = room_snapshot(state, room_id).await?;
+    let read = read_of(state, user.id, room_id, &recent).await?;
     let room = joined.room.info();
+    let joining = Joining {
+        request_id: Some(request_id),
+        room,
+        online: state
+            .presence
+            .online_among(members.iter().map(|member| member.id)),
+        members,
+        recent,
+        read,
+    };
     if joined.added {
-        let me = user.member();
-        events::member_joined(state, me, room, Some(request_id), members, recent).await;
+        events::member_joined(state, user.member(), joining).await;
         Ok(None)
     } else {
         // Already a member (say, from another tab): just this socket needs the room.
-        Ok(Some(ServerEvent::Joined {
-            request_id: Some(request_id),
-            room,
-            members,
-            recent,
-        }))
+        Ok(Some(joining.event()))
     }
 }
 
@@ -304,6 +311,31 @@ pub async fn leave_room(
     let me = user.member();
     events::member_left(state, me, room_id, Some(request_id), LeftReason::Left).await;
     Ok(None)
+}
+
+/// Where `user` stands in `room` (as `joined` carries it). Should the membership have ended a
+/// moment ago, everything in `recent` counts as read: a `left` is on its way.
+pub async fn read_of(
+    state: &AppState,
+    user: UserId,
+    room: RoomId,
+    recent: &[ChatMessage],
+) -> Result<ReadState, DbErr> {
+    let stored = read_state::of(&state.db, user, room).await?;
+    Ok(stored.unwrap_or_else(|| caught_up(room, recent)))
+}
+
+/// A read state with every message of `recent` read and nothing waiting.
+pub fn caught_up(room: RoomId, recent: &[ChatMessage]) -> ReadState {
+    let newest = recent.last().map_or(0, |message| message.seq);
+    ReadState {
+        room_id: room,
+        last_read_seq: newest,
+        as_of_seq: newest,
+        unread: 0,
+        mentions: 0,
+        notify: None,
+    }
 }
 
 /// A room's members and latest messages, as `joined` carries them.

@@ -79,13 +79,14 @@ pub async fn send(
     }
 }
 
-/// The author of a standing message the user may `action` on, or the refusal to give.
+/// The room and author of a standing message the user may `action` on, or the refusal to
+/// give.
 async fn message_author(
     state: &AppState,
     user: &UserSummary,
     message_id: MessageId,
     action: impl FnOnce(bool) -> Action,
-) -> Result<protocol::Member, Refusal> {
+) -> Result<(RoomId, protocol::Member), Refusal> {
     let (message, author) = messages::find(&state.db, message_id)
         .await?
         .ok_or(UNKNOWN_MESSAGE)?;
@@ -101,7 +102,7 @@ async fn message_author(
     if message.deleted_at.is_some() {
         return Err(DELETED);
     }
-    Ok(author)
+    Ok((RoomId(message.room_id), author))
 }
 
 pub async fn edit(
@@ -112,8 +113,10 @@ pub async fn edit(
 ) -> Result<Option<ServerEvent>, Refusal> {
     writing_limit(state, user)?;
     let body = message_body(body)?;
-    let author = message_author(state, user, message_id, |own| Action::Edit { own }).await?;
-    let changed = messages::edit(&state.db, message_id, author, body)
+    let (room, author) =
+        message_author(state, user, message_id, |own| Action::Edit { own }).await?;
+    let mentions = messages::resolve_mentions(&state.db, room, body).await?;
+    let changed = messages::edit(&state.db, message_id, author, body, &mentions)
         .await?
         .ok_or(DELETED)?;
     events::message_changed(state, changed).await;
@@ -126,7 +129,7 @@ pub async fn delete(
     message_id: MessageId,
 ) -> Result<Option<ServerEvent>, Refusal> {
     writing_limit(state, user)?;
-    let author = message_author(state, user, message_id, |own| Action::Delete { own }).await?;
+    let (_, author) = message_author(state, user, message_id, |own| Action::Delete { own }).await?;
     let changed = messages::delete(&state.db, message_id, author)
         .await?
         .ok_or(DELETED)?;

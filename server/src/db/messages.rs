@@ -1,5 +1,6 @@
 //! Messages: the `messages` table, ordered within each room by `seq`.
 
+use super::read_state;
 use super::rooms;
 use super::users;
 use crate::metrics::Metrics;
@@ -9,7 +10,10 @@ use protocol::{ChatMessage, Member, MessageId, RoomId};
 use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
 use sea_orm::sea_query::{CaseStatement, ExprTrait};
-use sea_orm::{Condition, DatabaseTransaction, QueryOrder, QuerySelect, SqlErr, TransactionTrait};
+use sea_orm::{
+    Condition, ConnectionTrait, DatabaseTransaction, QueryOrder, QuerySelect, SqlErr,
+    TransactionTrait,
+};
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
@@ -30,6 +34,8 @@ pub mod entity {
         pub edited_at: Option<DateTimeUtc>,
         pub deleted_at: Option<DateTimeUtc>,
         pub nonce: Option<String>,
+        /// The members it mentions, as `db::read_state::mentions_column` writes them.
+        pub mentions: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -53,7 +59,7 @@ pub mod entity {
 
 use entity::{ActiveModel, Column, Entity};
 
-fn to_chat(message: entity::Model, author: Member) -> ChatMessage {
+fn to_chat(message: entity::Model, author: Member, mentions: Vec<Member>) -> ChatMessage {
     let deleted = message.deleted_at.is_some();
     ChatMessage {
         id: MessageId(message.id),
@@ -66,7 +72,62 @@ fn to_chat(message: entity::Model, author: Member) -> ChatMessage {
         edited_at: message.edited_at,
         deleted,
         nonce: message.nonce,
+        mentions,
     }
+}
+
+/// The members of `room` that `body` mentions by `@name`, as committed now, in the order the
+/// text first names them. Names of non-members mention nobody: a closed room's message never
+/// reaches, or reveals the room to, someone outside it.
+pub async fn resolve_mentions<C: ConnectionTrait>(
+    db: &C,
+    room: RoomId,
+    body: &str,
+) -> Result<Vec<Member>, DbErr> {
+    let names = protocol::mention::names(body);
+    let mut found = users::members_named(db, room, &names).await?;
+    found.sort_by_key(|user| names.iter().position(|name| *name == user.username_key));
+    Ok(found.iter().map(users::User::member).collect())
+}
+
+/// One message as read from the database, with the members it mentions.
+async fn chat_of<C: ConnectionTrait>(
+    db: &C,
+    message: entity::Model,
+    author: Member,
+) -> Result<ChatMessage, DbErr> {
+    let ids = read_state::mentioned_ids(message.mentions.as_deref());
+    let mentions = users::members_by_id(db, &ids).await?;
+    Ok(to_chat(message, author, mentions))
+}
+
+fn member_ids(members: &[Member]) -> Vec<protocol::UserId> {
+    members.iter().map(|member| member.id).collect()
+}
+
+/// Messages with their authors as read from the database, with the members they mention
+/// looked up in one query for all of them.
+async fn with_mentions<C: ConnectionTrait>(
+    db: &C,
+    rows: Vec<(entity::Model, Option<users::User>)>,
+) -> Result<Vec<ChatMessage>, DbErr> {
+    let mut ids: Vec<protocol::UserId> = rows
+        .iter()
+        .flat_map(|(message, _)| read_state::mentioned_ids(message.mentions.as_deref()))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let known = users::members_by_id(db, &ids).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(message, author)| {
+            let mentions = read_state::mentioned_ids(message.mentions.as_deref())
+                .into_iter()
+                .filter_map(|id| known.iter().find(|member| member.id == id).cloned())
+                .collect();
+            Some(to_chat(message, author?.member(), mentions))
+        })
+        .collect())
 }
 
 /// Most posts committed in one transaction.
@@ -266,14 +327,18 @@ async fn write_batch_in(
     let counts = posts_per_room(batch, &fate);
     if counts.is_empty() {
         // Only retries: nothing to store.
-        return Ok(batch
-            .iter()
-            .map(|post| {
-                let key = (post.author.id.0, post.nonce.clone());
-                let message = stored_before.get(&key)?.clone();
-                Some(Posted::Duplicate(to_chat(message, post.author.clone())))
-            })
-            .collect());
+        let mut answers = Vec::with_capacity(batch.len());
+        for post in batch {
+            let key = (post.author.id.0, post.nonce.clone());
+            answers.push(match stored_before.get(&key) {
+                Some(message) => {
+                    let message = chat_of(txn, message.clone(), post.author.clone()).await?;
+                    Some(Posted::Duplicate(message))
+                }
+                None => None,
+            });
+        }
+        return Ok(answers);
     }
     // The bump comes first: with SQLite it takes the write lock, so nothing read below can go
     // stale before the commit.
@@ -304,10 +369,20 @@ async fn write_batch_in(
             Some((room.id, room.last_seq - count + 1))
         })
         .collect();
+    // Mentions resolve against the members as of this transaction; most posts name nobody and
+    // cost nothing here.
+    let mut mentions: Vec<Vec<Member>> = Vec::with_capacity(batch.len());
+    for (post, fate) in batch.iter().zip(&fate) {
+        mentions.push(if *fate == Fate::Store && post.body.contains('@') {
+            resolve_mentions(txn, post.room, &post.body).await?
+        } else {
+            Vec::new()
+        });
+    }
     let now = Utc::now();
     let mut rows = Vec::with_capacity(batch.len());
     let mut seqs = Vec::with_capacity(batch.len());
-    for (post, fate) in batch.iter().zip(&fate) {
+    for ((post, fate), mentions) in batch.iter().zip(&fate).zip(&mentions) {
         let seq = match fate {
             Fate::Store => next_seq.get_mut(&post.room.0).map(|next| {
                 *next += 1;
@@ -323,6 +398,7 @@ async fn write_batch_in(
                 body: Set(post.body.clone()),
                 created_at: Set(now),
                 nonce: Set(Some(post.nonce.clone())),
+                mentions: Set(read_state::mentions_column(&member_ids(mentions))),
                 ..Default::default()
             });
         }
@@ -344,23 +420,26 @@ async fn write_batch_in(
         .into_iter()
         .map(|message| ((message.room_id, message.seq), message))
         .collect();
-    Ok(batch
-        .iter()
-        .zip(seqs)
-        .zip(&fate)
-        .map(|((post, seq), fate)| match (fate, seq) {
-            (Fate::Store, Some(seq)) => {
-                let message = stored.remove(&(post.room.0, seq))?;
-                Some(Posted::New(to_chat(message, post.author.clone())))
-            }
+    let mut answers = Vec::with_capacity(batch.len());
+    for (((post, seq), fate), mentions) in batch.iter().zip(seqs).zip(&fate).zip(mentions) {
+        answers.push(match (fate, seq) {
+            (Fate::Store, Some(seq)) => stored
+                .remove(&(post.room.0, seq))
+                .map(|message| Posted::New(to_chat(message, post.author.clone(), mentions))),
             (Fate::Repeat, _) => {
                 let key = (post.author.id.0, post.nonce.clone());
-                let message = stored_before.get(&key)?.clone();
-                Some(Posted::Duplicate(to_chat(message, post.author.clone())))
+                match stored_before.get(&key) {
+                    Some(message) => {
+                        let message = chat_of(txn, message.clone(), post.author.clone()).await?;
+                        Some(Posted::Duplicate(message))
+                    }
+                    None => None,
+                }
             }
             (Fate::Store, None) | (Fate::Refused, _) => None,
-        })
-        .collect())
+        });
+    }
+    Ok(answers)
 }
 
 /// What a batch does with one post.
@@ -480,11 +559,7 @@ pub async fn before(
     let complete = rows.len() as u64 <= limit;
     rows.truncate(limit as usize);
     rows.reverse();
-    let messages = rows
-        .into_iter()
-        .filter_map(|(message, author)| author.map(|author| to_chat(message, author.member())))
-        .collect();
-    Ok((messages, complete))
+    Ok((with_mentions(db, rows).await?, complete))
 }
 
 /// Up to `limit` messages of a room with seq above `after_seq` (and below `before_seq`, when
@@ -505,10 +580,7 @@ pub async fn after(
         .find_also_related(users::entity::Entity)
         .all(db)
         .await?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|(message, author)| author.map(|author| to_chat(message, author.member())))
-        .collect())
+    with_mentions(db, rows).await
 }
 
 /// One message with its author.
@@ -531,9 +603,12 @@ pub async fn edit(
     id: MessageId,
     author: Member,
     body: &str,
+    mentions: &[Member],
 ) -> Result<Option<ChatMessage>, DbErr> {
+    let mentions = read_state::mentions_column(&member_ids(mentions));
     let updated = Entity::update_many()
         .col_expr(Column::Body, Expr::value(body))
+        .col_expr(Column::Mentions, Expr::value(mentions))
         .col_expr(Column::EditedAt, Expr::value(Utc::now()))
         .filter(Column::Id.eq(id.0))
         .filter(Column::AuthorId.eq(author.id.0))
@@ -552,6 +627,7 @@ pub async fn delete(
 ) -> Result<Option<ChatMessage>, DbErr> {
     let updated = Entity::update_many()
         .col_expr(Column::Body, Expr::value(""))
+        .col_expr(Column::Mentions, Expr::value(None::<String>))
         .col_expr(Column::DeletedAt, Expr::value(Utc::now()))
         .filter(Column::Id.eq(id.0))
         .filter(Column::DeletedAt.is_null())
@@ -570,8 +646,10 @@ async fn reread(
     if rows_affected == 0 {
         return Ok(None);
     }
-    let message = Entity::find_by_id(id.0).one(db).await?;
-    Ok(message.map(|message| to_chat(message, author)))
+    match Entity::find_by_id(id.0).one(db).await? {
+        Some(message) => Ok(Some(chat_of(db, message, author).await?)),
+        None => Ok(None),
+    }
 }
 
 /// The latest `limit` messages of a room, oldest first.

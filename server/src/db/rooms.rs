@@ -47,6 +47,11 @@ pub mod member_entity {
         #[sea_orm(primary_key, auto_increment = false)]
         pub user_id: i64,
         pub joined_at: DateTimeUtc,
+        /// Every message up to this seq is read (see `db::read_state`).
+        pub last_read_seq: i64,
+        /// The member's notification level (`protocol::NotifyLevel::as_str`); `None` for the
+        /// room's default.
+        pub notify: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -222,16 +227,20 @@ pub async fn delete<C: ConnectionTrait>(db: &C, id: RoomId) -> Result<bool, DbEr
     Ok(Entity::delete_by_id(id.0).exec(db).await?.rows_affected == 1)
 }
 
-/// Makes `user` a member; `false` when they already were.
+/// Makes `user` a member of `room` (locked: see [`lock`]); `false` when they already were.
+/// What was posted before they came counts as read: a new member meets the room's history,
+/// not a pile of unread messages.
 pub async fn add_member<C: ConnectionTrait>(
     db: &C,
-    room: RoomId,
+    room: &Room,
     user: UserId,
 ) -> Result<bool, DbErr> {
     let inserted = MemberEntity::insert(member_entity::ActiveModel {
-        room_id: Set(room.0),
+        room_id: Set(room.id),
         user_id: Set(user.0),
         joined_at: Set(Utc::now()),
+        last_read_seq: Set(room.last_seq),
+        notify: Set(None),
     })
     .on_conflict_do_nothing_on([MemberColumn::RoomId, MemberColumn::UserId])
     .exec_without_returning(db)

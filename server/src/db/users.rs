@@ -1,7 +1,7 @@
 //! Accounts: the `users` table and its queries.
 
 use chrono::Utc;
-use protocol::UserId;
+use protocol::{RoomId, UserId};
 use sea_orm::entity::prelude::*;
 use sea_orm::{ActiveValue::Set, ConnectionTrait, QueryOrder, SqlErr};
 
@@ -21,6 +21,8 @@ pub mod entity {
         pub is_admin: bool,
         pub is_staff: bool,
         pub disabled: bool,
+        /// The room the user had open last (see `set_last_room`).
+        pub last_room_id: Option<i64>,
         pub created_at: DateTimeUtc,
         pub updated_at: DateTimeUtc,
     }
@@ -176,6 +178,61 @@ pub async fn search(db: &DatabaseConnection, query: &str, limit: u64) -> Result<
 }
 
 /// Replaces the password hash; `false` when no such user exists.
+/// Remembers the room `user` has open, for their next page load on any device.
+pub async fn set_last_room(
+    db: &DatabaseConnection,
+    user: UserId,
+    room: RoomId,
+) -> Result<(), DbErr> {
+    Entity::update_many()
+        .col_expr(Column::LastRoomId, Expr::value(room.0))
+        .filter(Column::Id.eq(user.0))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// The ids and names of the users with these username keys who are members of `room`, as
+/// committed now: the people a message's `@name`s mention.
+pub async fn members_named<C: ConnectionTrait>(
+    db: &C,
+    room: RoomId,
+    keys: &[String],
+) -> Result<Vec<User>, DbErr> {
+    use super::rooms::member_entity::{Column as MemberColumn, Entity as MemberEntity};
+    use sea_orm::sea_query::Query;
+    if keys.is_empty() {
+        return Ok(Vec::new());
+    }
+    let members = Query::select()
+        .column(MemberColumn::UserId)
+        .from(MemberEntity)
+        .and_where(MemberColumn::RoomId.eq(room.0))
+        .to_owned();
+    Entity::find()
+        .filter(Column::Id.in_subquery(members))
+        .filter(Column::UsernameKey.is_in(keys.iter().map(String::as_str)))
+        .all(db)
+        .await
+}
+
+/// The users with these ids (any that exist), as members are shown.
+pub async fn members_by_id<C: ConnectionTrait>(
+    db: &C,
+    ids: &[UserId],
+) -> Result<Vec<protocol::Member>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(Entity::find()
+        .filter(Column::Id.is_in(ids.iter().map(|id| id.0)))
+        .all(db)
+        .await?
+        .iter()
+        .map(User::member)
+        .collect())
+}
+
 pub async fn set_password_hash(
     db: &DatabaseConnection,
     id: UserId,

@@ -23,6 +23,10 @@ pub enum Audience {
         kind: RoomKind,
         may_list: bool,
     },
+    /// Every socket of every member of any of these rooms who may read it, but `except`'s:
+    /// the people who see a user (in a member list, a direct conversation), told of their
+    /// presence or typing. Each socket gets the frame once, however many rooms it shares.
+    Fellows { rooms: Vec<RoomId>, except: UserId },
     /// Every socket of one user, on every node.
     User(UserId),
     /// Every socket.
@@ -58,6 +62,12 @@ pub enum Control {
         session: Option<SessionKey>,
         reason: CloseReason,
     },
+    /// A user came online (their first socket anywhere) or went offline: every node notes it
+    /// for its presence (see `chat::presence`); the hub itself only passes it on.
+    Presence {
+        user: UserId,
+        online: bool,
+    },
     /// Every node: your sockets may have missed events; close them so their clients catch up
     /// from the database (sent after envelopes were lost on their way between nodes).
     Resync,
@@ -73,6 +83,9 @@ pub struct Envelope {
     pub control: Option<Control>,
     pub audience: Audience,
     pub frame: Option<Frame>,
+    /// Passing news (presence, typing): a socket whose queue is full goes without it, instead
+    /// of being closed to catch up, since nothing is lost that a catch-up would bring back.
+    pub droppable: bool,
 }
 
 impl Envelope {
@@ -82,6 +95,16 @@ impl Envelope {
             control: None,
             audience,
             frame: Some(serialize(event)),
+            droppable: false,
+        }
+    }
+
+    /// Passing news for an audience: dropped for a socket that is behind (see
+    /// [`Envelope::droppable`]).
+    pub fn passing(audience: Audience, event: &ServerEvent) -> Envelope {
+        Envelope {
+            droppable: true,
+            ..Envelope::event(audience, event)
         }
     }
 
@@ -97,6 +120,7 @@ impl Envelope {
             control: Some(control),
             audience: Audience::Everyone,
             frame: None,
+            droppable: false,
         }
     }
 }

@@ -64,6 +64,11 @@ impl Socket {
         }
         true
     }
+
+    /// Queues passing news if there is room; `false` when it was dropped (the socket stays).
+    fn offer_if_room(&self, frame: &Frame) -> bool {
+        self.queue.try_send(Outbound::Frame(frame.clone())).is_ok()
+    }
 }
 
 struct LocalUser {
@@ -151,6 +156,8 @@ fn close<'a>(users: impl IntoIterator<Item = &'a LocalUser>, reason: CloseReason
 /// The registration of one socket: its queue and its close signal.
 pub struct Registration {
     pub id: u64,
+    /// The user had no other socket on this node.
+    pub first_here: bool,
     pub queue: mpsc::Sender<Outbound>,
     pub outbound: mpsc::Receiver<Outbound>,
     pub close: watch::Receiver<Option<CloseReason>>,
@@ -174,6 +181,8 @@ pub struct Hub {
     /// `chat::membership::settle_requested`): after a join or a kind change, which may have
     /// arrived out of order with a removal published by another node or task.
     resettle: OnceLock<mpsc::UnboundedSender<UserId>>,
+    /// Where presence changes heard through the broker go (see `chat::presence`).
+    presence: OnceLock<mpsc::UnboundedSender<(UserId, bool)>>,
     /// Open sockets, deliveries, dropped frames, resyncs.
     metrics: Metrics,
 }
@@ -185,6 +194,7 @@ impl Hub {
             inner: RwLock::default(),
             next_id: AtomicU64::default(),
             resettle: OnceLock::new(),
+            presence: OnceLock::new(),
             metrics,
         }
     }
@@ -211,6 +221,11 @@ impl Hub {
     /// Sends the users whose standing should be read again to `requests` from now on.
     pub fn on_resettle(&self, requests: mpsc::UnboundedSender<UserId>) {
         let _ = self.resettle.set(requests);
+    }
+
+    /// Sends the presence changes published from now on (by any node) to `notes`.
+    pub fn on_presence(&self, notes: mpsc::UnboundedSender<(UserId, bool)>) {
+        let _ = self.presence.set(notes);
     }
 
     fn ask_resettle(&self, users: impl IntoIterator<Item = UserId>) {
@@ -242,6 +257,7 @@ impl Hub {
             return Err(CloseReason::TooManySockets);
         }
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let first_here = !inner.users.contains_key(&user);
         let (queue, outbound) = mpsc::channel(SOCKET_QUEUE);
         let (close_tx, close) = watch::channel(None);
         let local = inner.users.entry(user).or_insert_with(|| LocalUser {
@@ -262,6 +278,7 @@ impl Hub {
         self.metrics.sockets_open.inc();
         Ok(Registration {
             id,
+            first_here,
             queue,
             outbound,
             close,
@@ -312,23 +329,24 @@ impl Hub {
     }
 
     /// Removes a socket; the user's memberships stay known while they have other sockets here.
-    pub fn unregister(&self, user: UserId, socket: u64) {
+    /// When it was their last socket here, the rooms they were in.
+    pub fn unregister(&self, user: UserId, socket: u64) -> Option<Vec<RoomId>> {
         let mut inner = self.write();
-        let Some(local) = inner.users.get_mut(&user) else {
-            return;
-        };
+        let local = inner.users.get_mut(&user)?;
         let before = local.sockets.len();
         local.sockets.retain(|s| s.id != socket);
         if local.sockets.len() < before {
             self.metrics.sockets_open.dec();
         }
-        if local.sockets.is_empty() {
-            let rooms: Vec<RoomId> = local.rooms.iter().copied().collect();
-            for room in rooms {
-                inner.leave(user, room);
-            }
-            inner.users.remove(&user);
+        if !local.sockets.is_empty() {
+            return None;
         }
+        let rooms: Vec<RoomId> = local.rooms.iter().copied().collect();
+        for room in &rooms {
+            inner.leave(user, *room);
+        }
+        inner.users.remove(&user);
+        Some(rooms)
     }
 
     /// Whether `user` is a member of `room`, as far as this node knows (every user with a
@@ -356,11 +374,17 @@ impl Hub {
             self.control(control);
         }
         if let Some(frame) = &envelope.frame {
-            self.deliver(&envelope.audience, frame);
+            self.deliver(&envelope.audience, frame, envelope.droppable);
         }
     }
 
     fn control(&self, control: &Control) {
+        if let Control::Presence { user, online } = control {
+            if let Some(observer) = self.presence.get() {
+                let _ = observer.send((*user, *online));
+            }
+            return;
+        }
         let mut inner = self.write();
         match control {
             Control::Join { user, .. }
@@ -374,6 +398,7 @@ impl Hub {
             Control::RoomChanged { .. } | Control::RoomDeleted { .. } | Control::Resync => {
                 inner.rooms_epoch += 1;
             }
+            Control::Presence { .. } => {}
         }
         let mut resettle = Vec::new();
         match control {
@@ -433,17 +458,23 @@ impl Hub {
                 self.metrics.resyncs.inc();
                 close(inner.users.values(), CloseReason::Resync);
             }
+            Control::Presence { .. } => {}
         }
         drop(inner);
         self.ask_resettle(resettle);
     }
 
-    fn deliver(&self, audience: &Audience, frame: &Frame) {
+    fn deliver(&self, audience: &Audience, frame: &Frame, droppable: bool) {
         let inner = self.read();
         // Counted here and added once: one atomic add per fan-out, not per socket.
         let (mut delivered, mut dropped) = (0u64, 0u64);
         let mut offer = |socket: &Socket| {
-            if socket.offer(frame) {
+            let queued = if droppable {
+                socket.offer_if_room(frame)
+            } else {
+                socket.offer(frame)
+            };
+            if queued {
                 delivered += 1;
             } else {
                 dropped += 1;
@@ -477,6 +508,29 @@ impl Hub {
                     let member = local.rooms.contains(room);
                     let lists = access::decide(local.viewer, *kind, member, Action::List).is_ok();
                     if lists == *may_list {
+                        for socket in &local.sockets {
+                            offer(socket);
+                        }
+                    }
+                }
+            }
+            Audience::Fellows { rooms, except } => {
+                let mut fellows: HashSet<UserId> = HashSet::new();
+                for room in rooms {
+                    let Some(entry) = inner.rooms.get(room) else {
+                        continue;
+                    };
+                    for user in &entry.users {
+                        let reads = inner.users.get(user).is_some_and(|local| {
+                            access::decide(local.viewer, entry.kind, true, Action::Read).is_ok()
+                        });
+                        if reads && user != except {
+                            fellows.insert(*user);
+                        }
+                    }
+                }
+                for user in fellows {
+                    if let Some(local) = inner.users.get(&user) {
                         for socket in &local.sockets {
                             offer(socket);
                         }

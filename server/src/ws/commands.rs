@@ -1,4 +1,5 @@
-//! The socket's commands, dispatched to the domain (`chat::messages`, `chat::membership`),
+//! The socket's commands, dispatched to the domain (`chat::messages`, `chat::membership`,
+//! `chat::conversations`, `chat::reading`, `chat::typing`),
 //! which decides each by the access policy and its limits; a refusal becomes this command's
 //! `error` event.
 
@@ -6,7 +7,9 @@ use super::parse::error;
 use crate::chat::conversations::{self, NewRoom};
 use crate::chat::membership;
 use crate::chat::messages;
+use crate::chat::reading;
 use crate::chat::refusal::Refusal;
+use crate::chat::typing;
 use crate::state::AppState;
 use protocol::{ClientCommand, ErrorCode, RequestId, ServerEvent, UserSummary};
 use std::future::Future;
@@ -133,9 +136,16 @@ pub async fn handle(
         }
         ClientCommand::FindUsers { query, .. } => {
             if state.command_limits.lookup(user.id) {
-                conversations::find_users(state, &query)
-                    .await
-                    .map(|users| Some(ServerEvent::UsersFound { request_id, users }))
+                conversations::find_users(state, &query).await.map(|users| {
+                    let online = state
+                        .presence
+                        .online_among(users.iter().map(|user| user.id));
+                    Some(ServerEvent::UsersFound {
+                        request_id,
+                        users,
+                        online,
+                    })
+                })
             } else {
                 Err(Refusal(
                     ErrorCode::RateLimited,
@@ -143,6 +153,14 @@ pub async fn handle(
                 ))
             }
         }
+        ClientCommand::MarkRead { room_id, seq, .. } => {
+            reading::mark_read(state, user, room_id, seq).await
+        }
+        ClientCommand::SetNotify { room_id, level, .. } => {
+            reading::set_notify(state, user, room_id, level).await
+        }
+        ClientCommand::ViewRoom { room_id, .. } => reading::view_room(state, user, room_id).await,
+        ClientCommand::Typing { room_id, .. } => typing::typing(state, user, room_id).await,
     };
     match outcome {
         Ok(reply) => {

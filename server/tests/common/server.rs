@@ -188,6 +188,8 @@ pub async fn two_nodes() -> Option<(super::TestDatabase, TestServer, TestServer)
         config.redis_prefix = prefix.clone();
         config.sends_per_second = 10_000;
         config.joins_per_second = 10_000;
+        // A node that dies shows its users offline on the other within seconds.
+        config.presence_ttl_seconds = 2.0;
         config
     };
     let a = TestServer::start_with(node(&database.url)).await;

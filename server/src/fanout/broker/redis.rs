@@ -50,6 +50,8 @@ struct Wire {
     control: Option<Control>,
     audience: Audience,
     frame: Option<String>,
+    #[serde(default)]
+    droppable: bool,
 }
 
 /// Channel names of one deployment.
@@ -74,8 +76,9 @@ impl Channels {
     fn of(&self, audience: &Audience) -> String {
         match audience {
             Audience::Room(room) => self.room(*room),
+            Audience::Fellows { rooms, .. } if rooms.len() == 1 => self.room(rooms[0]),
             Audience::User(user) => self.user(*user),
-            Audience::Everyone | Audience::Listing { .. } => self.all(),
+            Audience::Everyone | Audience::Listing { .. } | Audience::Fellows { .. } => self.all(),
         }
     }
 }
@@ -185,6 +188,7 @@ impl RedisBroker {
                         control: Some(Control::Resync),
                         audience: Audience::Everyone,
                         frame: None,
+                        droppable: false,
                     });
                     if queued.is_err() {
                         failures.inc();
@@ -254,6 +258,7 @@ impl Broker for RedisBroker {
             control: envelope.control,
             audience: envelope.audience,
             frame: envelope.frame.map(|frame| frame.as_str().to_owned()),
+            droppable: envelope.droppable,
         };
         if self.outbox.try_send(wire).is_err() {
             self.lost.store(true, Ordering::Relaxed);
@@ -332,6 +337,7 @@ async fn receive(
             control: wire.control,
             audience: wire.audience,
             frame: wire.frame.map(Frame::from),
+            droppable: wire.droppable,
         };
         hub.apply(&envelope);
         // A user with a socket here joined a room on another node: hear that room too (in the

@@ -1,0 +1,318 @@
+//! Who is online: a user with a socket open on any node. Each node knows its own sockets (the
+//! hub); with `REDIS_URL`, each node also keeps its online users in Redis under its own key
+//! with a short time to live, refreshed by a heartbeat. A node that dies stops refreshing; its
+//! key expires, and every other node's next look finds its users gone and tells its own
+//! sockets they went offline. No zombies, without any node having to notice a death.
+//!
+//! A user's first socket anywhere makes them online, their last one closing offline; either is
+//! told only to those who share a room with them (`Audience::Fellows`), as passing news
+//! (dropped, not queued, for a socket that is behind).
+
+use crate::chat::events;
+use crate::db::rooms;
+use crate::fanout::envelope::{Audience, Envelope};
+use crate::fanout::hub::Hub;
+use fred::clients::Client;
+use fred::interfaces::{ClientLike, KeysInterface, SetsInterface, TransactionInterface};
+use fred::prelude::{Builder, Config, ReconnectPolicy};
+use protocol::{RoomId, ServerEvent, UserId};
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Who is online, as this node knows it.
+pub struct Presence {
+    hub: Arc<Hub>,
+    /// Users with a socket on another node, as last read from Redis (always empty without).
+    elsewhere: RwLock<HashSet<UserId>>,
+    registry: Option<Registry>,
+}
+
+/// This node's entry in Redis, and how to read the others'.
+struct Registry {
+    client: Client,
+    /// `{prefix}:presence:`; each node's set is this plus its id, and the set of node ids is
+    /// this plus `nodes`.
+    prefix: String,
+    /// This node's id among the nodes (random).
+    node: String,
+    /// How long a node's entry outlives its last heartbeat.
+    ttl: Duration,
+    /// Set by a test to act out this node dying: its heartbeat stops.
+    halted: AtomicBool,
+}
+
+impl Registry {
+    fn key(&self, node: &str) -> String {
+        format!("{}{node}", self.prefix)
+    }
+
+    fn nodes_key(&self) -> String {
+        format!("{}nodes", self.prefix)
+    }
+
+    /// Writes this node's users afresh, with a new time to live. (A node with nobody on it has
+    /// no entry: Redis keeps no empty sets.)
+    async fn heartbeat(&self, users: Vec<i64>) -> Result<(), fred::error::Error> {
+        let key = self.key(&self.node);
+        let transaction = self.client.multi();
+        let _: () = transaction.del(&key).await?;
+        if !users.is_empty() {
+            let _: () = transaction.sadd(&key, users).await?;
+        }
+        let _: () = transaction.expire(&key, self.ttl_seconds(), None).await?;
+        let _: () = transaction
+            .sadd(self.nodes_key(), self.node.as_str())
+            .await?;
+        let _: () = transaction.exec(true).await?;
+        Ok(())
+    }
+
+    /// Adds a user to this node's entry. With its time to live: the set may not have existed
+    /// (a node with nobody on it has no entry), and one made without would outlive the node.
+    async fn add(&self, user: UserId) -> Result<(), fred::error::Error> {
+        let key = self.key(&self.node);
+        let transaction = self.client.multi();
+        let _: () = transaction.sadd(&key, user.0).await?;
+        let _: () = transaction.expire(&key, self.ttl_seconds(), None).await?;
+        let _: () = transaction
+            .sadd(self.nodes_key(), self.node.as_str())
+            .await?;
+        let _: () = transaction.exec(true).await?;
+        Ok(())
+    }
+
+    fn ttl_seconds(&self) -> i64 {
+        i64::try_from(self.ttl.as_secs().max(1)).unwrap_or(60)
+    }
+
+    /// Every user online on another node now; forgets nodes whose entry expired.
+    async fn others(&self) -> Result<HashSet<UserId>, fred::error::Error> {
+        let nodes: Vec<String> = self.client.smembers(self.nodes_key()).await?;
+        let mut online = HashSet::new();
+        for node in nodes.into_iter().filter(|node| *node != self.node) {
+            let key = self.key(&node);
+            let alive: bool = self.client.exists(&key).await?;
+            if !alive {
+                let _: () = self.client.srem(self.nodes_key(), node).await?;
+                continue;
+            }
+            let users: Vec<i64> = self.client.smembers(&key).await?;
+            online.extend(users.into_iter().map(UserId));
+        }
+        Ok(online)
+    }
+}
+
+impl Presence {
+    /// Presence for this node alone (no Redis).
+    pub fn local(hub: Arc<Hub>) -> Presence {
+        Presence {
+            hub,
+            elsewhere: RwLock::default(),
+            registry: None,
+        }
+    }
+
+    /// Presence shared through Redis at `url`; entries live `ttl` past their last heartbeat.
+    pub async fn shared(
+        hub: Arc<Hub>,
+        url: &str,
+        prefix: &str,
+        ttl: Duration,
+    ) -> anyhow::Result<Presence> {
+        let config = Config::from_url(url)?;
+        let client = Builder::from_config(config)
+            .set_policy(ReconnectPolicy::new_exponential(0, 100, 2_000, 2))
+            .with_performance_config(|perf| perf.default_command_timeout = Duration::from_secs(2))
+            .build()?;
+        client.init().await?;
+        Ok(Presence {
+            hub,
+            elsewhere: RwLock::default(),
+            registry: Some(Registry {
+                client,
+                prefix: format!("{prefix}:presence:"),
+                node: format!("{:016x}", getrandom::u64()?),
+                ttl,
+                halted: AtomicBool::new(false),
+            }),
+        })
+    }
+
+    /// Follows the presence changes every node publishes (`notes`, from the hub), so that a
+    /// user who came online on another node since this node's last look still goes offline
+    /// here when that node dies.
+    pub fn follow(self: &Arc<Self>, mut notes: mpsc::UnboundedReceiver<(UserId, bool)>) {
+        let presence = Arc::clone(self);
+        tokio::spawn(async move {
+            while let Some((user, online)) = notes.recv().await {
+                let mut elsewhere = presence
+                    .elsewhere
+                    .write()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                if online {
+                    elsewhere.insert(user);
+                } else {
+                    elsewhere.remove(&user);
+                }
+            }
+        });
+    }
+
+    /// Whether `user` has a socket open on any node, as far as this node knows.
+    pub fn is_online(&self, user: UserId) -> bool {
+        self.hub.sockets_of(user) > 0
+            || self
+                .elsewhere
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .contains(&user)
+    }
+
+    /// Those of `users` who are online.
+    pub fn online_among(&self, users: impl IntoIterator<Item = UserId>) -> Vec<UserId> {
+        let mut online: Vec<UserId> = users
+            .into_iter()
+            .filter(|user| self.is_online(*user))
+            .collect();
+        online.sort_unstable();
+        online.dedup();
+        online
+    }
+
+    /// A test's stand-in for this node dying: it stops refreshing its entry (its sockets
+    /// stay, as a hung process's would).
+    pub fn halt_heartbeat(&self) {
+        if let Some(registry) = &self.registry {
+            registry.halted.store(true, Ordering::Relaxed);
+        }
+    }
+
+    /// Refreshes this node's entry and reads the others', telling this node's sockets of
+    /// every user who came or went elsewhere unnoticed (a node died, a notice was dropped).
+    /// Run every third of the time to live.
+    pub async fn beat(&self, state: &crate::state::AppState) {
+        let Some(registry) = &self.registry else {
+            return;
+        };
+        if registry.halted.load(Ordering::Relaxed) {
+            return;
+        }
+        let (_, local) = self.hub.interest();
+        let users = local.iter().map(|user| user.0).collect();
+        if let Err(err) = registry.heartbeat(users).await {
+            tracing::warn!(%err, "presence heartbeat failed");
+            return;
+        }
+        let others = match registry.others().await {
+            Ok(others) => others,
+            Err(err) => {
+                tracing::warn!(%err, "reading presence failed");
+                return;
+            }
+        };
+        let changed: Vec<(UserId, bool)> = {
+            let mut elsewhere = self
+                .elsewhere
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let gone = elsewhere.difference(&others).map(|user| (*user, false));
+            let came = others.difference(&elsewhere).map(|user| (*user, true));
+            let changed = gone.chain(came).collect();
+            *elsewhere = others;
+            changed
+        };
+        for (user, online) in changed {
+            // Online here too: nothing changed for anyone.
+            if self.hub.sockets_of(user) > 0 {
+                continue;
+            }
+            // Told to this node's sockets only: every node finds the same change itself.
+            match rooms::rooms_of(&state.db, user).await {
+                Ok(rooms) => {
+                    let rooms: Vec<RoomId> = rooms.iter().map(rooms::Room::id).collect();
+                    tell_here(&self.hub, user, rooms, online);
+                }
+                Err(err) => tracing::warn!(%err, "could not read a user's rooms for presence"),
+            }
+        }
+    }
+
+    /// Whether `user` is online on another node right now (asked of Redis, not the last
+    /// look): a last socket closing here must not announce someone offline who is not.
+    async fn online_elsewhere_now(&self, user: UserId) -> bool {
+        let Some(registry) = &self.registry else {
+            return false;
+        };
+        match registry.others().await {
+            Ok(others) => others.contains(&user),
+            Err(_) => self
+                .elsewhere
+                .read()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .contains(&user),
+        }
+    }
+
+    /// Removes this node's entry (it is stopping: its users are gone from here at once).
+    pub async fn leave(&self) {
+        if let Some(registry) = &self.registry {
+            registry.halted.store(true, Ordering::Relaxed);
+            let _: Result<(), _> = registry.client.del(registry.key(&registry.node)).await;
+        }
+    }
+
+    async fn add_here(&self, user: UserId) {
+        if let Some(registry) = &self.registry
+            && !registry.halted.load(Ordering::Relaxed)
+            && let Err(err) = registry.add(user).await
+        {
+            tracing::warn!(%err, "could not note a user online");
+        }
+    }
+
+    async fn remove_here(&self, user: UserId) {
+        if let Some(registry) = &self.registry
+            && !registry.halted.load(Ordering::Relaxed)
+        {
+            let _: Result<(), _> = registry
+                .client
+                .srem(registry.key(&registry.node), user.0)
+                .await;
+        }
+    }
+}
+
+/// Tells this node's sockets (only) that `user` came or went.
+fn tell_here(hub: &Hub, user: UserId, rooms: Vec<RoomId>, online: bool) {
+    let audience = Audience::Fellows {
+        rooms,
+        except: user,
+    };
+    let event = ServerEvent::Presence {
+        user_id: user,
+        online,
+    };
+    hub.apply(&Envelope::passing(audience, &event));
+}
+
+/// `user`'s first socket on this node has opened (and its rooms are known): everyone sharing
+/// one of `rooms` hears they are online. (If they were online on another node already, that
+/// is said twice; news is idempotent, and a look at Redis here would cost every connect.)
+pub async fn socket_opened(state: &crate::state::AppState, user: UserId, rooms: Vec<RoomId>) {
+    state.presence.add_here(user).await;
+    events::presence(state, user, rooms, true).await;
+}
+
+/// `user`'s last socket on this node has closed (they were in `rooms`): unless they are online
+/// on another node, everyone sharing one of the rooms hears they are offline.
+pub async fn socket_closed(state: &crate::state::AppState, user: UserId, rooms: Vec<RoomId>) {
+    let presence = &state.presence;
+    presence.remove_here(user).await;
+    if !presence.online_elsewhere_now(user).await {
+        events::presence(state, user, rooms, false).await;
+    }
+}
