@@ -1,10 +1,14 @@
-// Awareness in two browsers (ada with two tabs, ben with one): unread and mention badges that
+// Awareness in two browsers (ada with two tabs, dee with one): unread and mention badges that
 // survive a reload and clear in every tab when read in one; the "new messages" line; @mention
 // completion and highlighting; the typing line; presence dots; a notification for a mention
 // while the room is not on screen, which opens the room when clicked; and the last open room
-// reopening after a reload. Runs after conversations.spec.ts (ada, ben and cy exist).
+// reopening after a reload. Runs last (ada exists).
 import { test, expect, type Page } from "@playwright/test";
-import { ADMIN, MEMBER, ChatPage, failOnConsoleErrors, signedIn, waitForHydration } from "./pages";
+import { ADMIN, AdminUsersPage, ChatPage, failOnConsoleErrors, signedIn, waitForHydration } from "./pages";
+
+// Someone signed in nowhere else (earlier specs leave ben's pages open), so that closing their
+// one browser takes them offline.
+const MEMBER = { name: "dee", password: "dee-password-1" };
 
 const ROOM = "Awareness";
 const ELSEWHERE = "Elsewhere";
@@ -57,51 +61,53 @@ async function createRoom(page: Page, title: string) {
 test("unread, mentions, presence, typing, notifications and the last room", async ({ browser }) => {
   test.setTimeout(120_000);
   const adaPage = await signedIn(browser, ADMIN);
+  await new AdminUsersPage(adaPage).goto();
+  await new AdminUsersPage(adaPage).createUser(MEMBER.name, MEMBER.password);
   const adaContext = adaPage.context();
   await adaContext.grantPermissions(["notifications"]);
   await adaContext.addInitScript(RECORD_NOTIFICATIONS);
   const adaTwo = await adaContext.newPage();
-  const benPage = await signedIn(browser, MEMBER);
-  const checks = [adaPage, adaTwo, benPage].map(failOnConsoleErrors);
-  const [ada, ada2, ben] = [adaPage, adaTwo, benPage].map((page) => new ChatPage(page));
-  for (const chat of [ada, ada2, ben]) await chat.goto();
+  const deePage = await signedIn(browser, MEMBER);
+  const checks = [adaPage, adaTwo, deePage].map(failOnConsoleErrors);
+  const [ada, ada2, dee] = [adaPage, adaTwo, deePage].map((page) => new ChatPage(page));
+  for (const chat of [ada, ada2, dee]) await chat.goto();
 
-  // Ada makes two rooms; ben joins the first. Ada's tabs look at the other one.
+  // Ada makes two rooms; dee joins the first. Ada's tabs look at the other one.
   await createRoom(adaPage, ROOM);
   await createRoom(adaPage, ELSEWHERE);
-  await ben.open(ROOM);
+  await dee.open(ROOM);
   await ada2.open(ELSEWHERE);
   await expect(adaPage.getByTestId("room-title")).toHaveText(ELSEWHERE);
 
-  // Presence: ada sees ben online in the room's member list.
+  // Presence: ada sees dee online in the room's member list.
   await ada.open(ROOM);
   await adaPage.getByTestId("members-button").click();
-  const benDot = adaPage.getByTestId("member").and(adaPage.locator(`[data-name="${MEMBER.name}"]`))
+  const deeDot = adaPage.getByTestId("member").and(adaPage.locator(`[data-name="${MEMBER.name}"]`))
     .getByTestId("presence");
-  await expect(benDot).toHaveAttribute("data-online", "true");
+  await expect(deeDot).toHaveAttribute("data-online", "true");
   await adaPage.screenshot({ path: "test-results/presence.png" });
   await adaPage.getByTestId("members-button").click();
 
-  // Typing: ben's typing shows under the room for ada, and clears when he sends.
-  await benPage.getByTestId("composer").pressSequentially("hello ", { delay: 20 });
+  // Typing: dee's typing shows under the room for ada, and clears when she sends.
+  await deePage.getByTestId("composer").pressSequentially("hello ", { delay: 20 });
   await expect(adaPage.getByTestId("typing")).toHaveText(`${MEMBER.name} is typing…`);
-  await benPage.getByTestId("composer").press("Enter");
+  await deePage.getByTestId("composer").press("Enter");
   await expect(adaPage.getByTestId("typing")).toHaveText("");
   await expect(ada.messages().last()).toContainText("hello");
-  await expect(benPage.getByTestId("typing")).toHaveText("");
+  await expect(deePage.getByTestId("typing")).toHaveText("");
 
-  // Completion: ben types "@ad", picks ada with the keyboard, and sends a mention.
+  // Completion: dee types "@ad", picks ada with the keyboard, and sends a mention.
   await ada.open(ELSEWHERE);
-  const composer = benPage.getByTestId("composer");
+  const composer = deePage.getByTestId("composer");
   await composer.pressSequentially("look @ad");
-  await expect(benPage.getByTestId("completion-option")).toHaveText([`@${ADMIN.name}`]);
-  await benPage.screenshot({ path: "test-results/completion.png" });
+  await expect(deePage.getByTestId("completion-option")).toHaveText([`@${ADMIN.name}`]);
+  await deePage.screenshot({ path: "test-results/completion.png" });
   await composer.press("Enter");
   await expect(composer).toHaveValue(`look @${ADMIN.name} `);
   await composer.pressSequentially("here");
   await composer.press("Enter");
-  await expect(ben.messages().last().getByTestId("mention")).toHaveText(`@${ADMIN.name}`);
-  await ben.say("and one more");
+  await expect(dee.messages().last().getByTestId("mention")).toHaveText(`@${ADMIN.name}`);
+  await dee.say("and one more");
 
   // "hello" was read on screen; both of ada's tabs count the 2 since, 1 mentioning her, and
   // the tab title says so.
@@ -143,15 +149,18 @@ test("unread, mentions, presence, typing, notifications and the last room", asyn
   await expect(adaPage.getByTestId("room-title")).toHaveText(ROOM);
   await expect(adaPage.getByTestId("new-line")).toHaveCount(0);
 
-  // Presence: ben closes his browser; ada sees him go offline.
+  // Presence: dee closes her browser; ada sees her go offline.
   await adaPage.getByTestId("members-button").click();
-  await expect(benDot).toHaveAttribute("data-online", "true");
-  await benPage.context().close();
-  await expect(benDot).toHaveAttribute("data-online", "false");
+  await expect(deeDot).toHaveAttribute("data-online", "true");
+  await deePage.context().close();
+  await expect(deeDot).toHaveAttribute("data-online", "false");
 
-  // The phone layout of the room header with its notification control.
+  // The phone layout: the member sheet with its dots, then the room header with its
+  // notification control.
   await adaPage.setViewportSize({ width: 390, height: 760 });
-  await adaPage.getByTestId("members-button").click();
+  await adaPage.screenshot({ path: "test-results/awareness-phone-members.png" });
+  await adaPage.keyboard.press("Escape");
+  await expect(adaPage.getByTestId("members-panel")).toHaveCount(0);
   await adaPage.screenshot({ path: "test-results/awareness-phone.png" });
 
   for (const check of checks.slice(0, 2)) check();

@@ -220,6 +220,27 @@ async fn typing_reaches_the_room_but_not_the_typer(db: String) {
     );
     let heard = typing(&ben_tab.drain().await).len();
     assert!((1..=4).contains(&heard), "{heard} notices of 20");
+
+    // The user picker finds cy (online) but does not say so to ben: they share no room.
+    let request = ben_tab
+        .command(|request_id| ClientCommand::FindUsers {
+            request_id,
+            query: "cy".into(),
+        })
+        .await;
+    let (found, online) = ben_tab
+        .outcome(request)
+        .await
+        .unwrap()
+        .into_iter()
+        .find_map(|event| match event {
+            ServerEvent::UsersFound { users, online, .. } => Some((users, online)),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert!(online.is_empty(), "presence only among people who share a room");
+    drop(cy_tab);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

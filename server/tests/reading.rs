@@ -196,7 +196,7 @@ async fn mentions_resolve_to_members_when_stored_and_edited(db: String) {
     let message = post(&mut ben_tab, room, "@ADA, @cy, @nobody and ada@example.com").await;
     assert_eq!(
         message.mentions,
-        [ada_member.clone()],
+        std::slice::from_ref(&ada_member),
         "members only, any case"
     );
     let seen = ada_tab
@@ -205,7 +205,7 @@ async fn mentions_resolve_to_members_when_stored_and_edited(db: String) {
             _ => None,
         })
         .await;
-    assert_eq!(seen.mentions, [ada_member.clone()]);
+    assert_eq!(seen.mentions, std::slice::from_ref(&ada_member));
     let cy_heard = cy_tab.drain().await;
     assert!(
         cy_heard.iter().all(|event| !matches!(

@@ -6,7 +6,7 @@
 #[cfg(any(feature = "hydrate", test))]
 use protocol::ChatMessage;
 
-#[cfg(any(feature = "hydrate", test))]
+#[cfg(feature = "hydrate")]
 /// Notifications for one room within this many milliseconds are folded into one, which says
 /// how many messages came.
 pub const FOLD_WITHIN_MS: f64 = 5000.0;

@@ -82,10 +82,16 @@ pub fn Composer(id: RoomId, title: Memo<String>, sent: Callback<()>) -> impl Int
             .map_or(text.len(), |at| byte_offset(&text, at as usize));
         let found = mention::typing_at(&text, cursor).and_then(|(range, typed)| {
             let offered = state.with_untracked(|s| {
-                s.joined
+                let me = s.me.as_ref().map(|me| me.id);
+                let others: Vec<Member> = s
+                    .joined
                     .get(&id)
-                    .map(|room| candidates(&room.members, typed))
+                    .map(|room| room.members.clone())
                     .unwrap_or_default()
+                    .into_iter()
+                    .filter(|member| Some(member.id) != me)
+                    .collect();
+                candidates(&others, typed)
             });
             (!offered.is_empty()).then_some(Completion {
                 range,
@@ -114,6 +120,10 @@ pub fn Composer(id: RoomId, title: Memo<String>, sent: Callback<()>) -> impl Int
     };
 
     let on_keydown = move |event: leptos::ev::KeyboardEvent| {
+        // An input method composing a character owns Enter and the arrows.
+        if event.is_composing() {
+            return;
+        }
         let Some(open) = completion.get_untracked() else {
             return;
         };
@@ -208,7 +218,7 @@ pub fn Composer(id: RoomId, title: Memo<String>, sent: Callback<()>) -> impl Int
                 autocomplete="off"
                 role="combobox"
                 aria-autocomplete="list"
-                aria-controls=list_id
+                aria-controls=move || completion.with(Option::is_some).then(|| list_id.clone())
                 aria-expanded=move || completion.with(Option::is_some).to_string()
                 aria-activedescendant=move || {
                     completion.with(|c| c.as_ref().map(|c| option_id(c.selected)))
@@ -223,6 +233,12 @@ pub fn Composer(id: RoomId, title: Memo<String>, sent: Callback<()>) -> impl Int
                     }
                 }
                 on:click=move |_| update_completion()
+                // The caret moved without typing: what is offered follows it.
+                on:keyup=move |event| {
+                    if matches!(event.key().as_str(), "ArrowLeft" | "ArrowRight" | "Home" | "End") {
+                        update_completion();
+                    }
+                }
                 on:keydown=on_keydown
                 on:blur=move |_| completion.set(None)
             />

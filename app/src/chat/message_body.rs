@@ -87,7 +87,7 @@ mod tests {
     #[test]
     fn only_resolved_names_are_mentions() {
         let ada = member(3, "ada");
-        let cut = pieces("hi @Ada and @nobody, bye", &[ada.clone()]);
+        let cut = pieces("hi @Ada and @nobody, bye", std::slice::from_ref(&ada));
         assert_eq!(
             cut,
             [

@@ -58,20 +58,22 @@ pub fn NotifyControl(id: RoomId) -> impl IntoView {
     view! {
         <div class="notify-control">
             <label for=select_id.clone()>"Notify me of"</label>
-            <select id=select_id data-testid="notify-level" on:change=on_change>
-                <option value="" selected=move || chosen.get().is_none()>
+            // The property, not `selected` attributes: once the user picks, only the property
+            // moves the menu (a change from another tab, or a refusal, must show).
+            <select
+                id=select_id
+                data-testid="notify-level"
+                prop:value=move || chosen.get().map_or("", NotifyLevel::as_str)
+                on:change=on_change
+            >
+                <option value="">
                     {move || format!("Default ({})", label(default.get()).to_lowercase())}
                 </option>
                 {NotifyLevel::ALL
                     .into_iter()
                     .map(|level| {
                         view! {
-                            <option
-                                value=level.as_str()
-                                selected=move || chosen.get() == Some(level)
-                            >
-                                {label(level)}
-                            </option>
+                            <option value=level.as_str()>{label(level)}</option>
                         }
                     })
                     .collect_view()}

@@ -48,8 +48,9 @@ impl Row {
 }
 
 /// The timeline with a heading before the first message of each day, and each message marked
-/// when it continues the run of the message before it.
-fn rows(timeline: &[Entry]) -> Vec<Row> {
+/// when it continues the run of the message before it. The "new messages" line (before
+/// `first_new`) starts a new run, like a day does.
+fn rows(timeline: &[Entry], first_new: Option<i64>) -> Vec<Row> {
     let mut rows = Vec::with_capacity(timeline.len() + 4);
     let mut current_day = None;
     let mut previous: Option<&ChatMessage> = None;
@@ -63,11 +64,12 @@ fn rows(timeline: &[Entry]) -> Vec<Row> {
                     rows.push(Row::Day(day));
                     previous = None;
                 }
-                continues = previous.is_some_and(|before| {
-                    before.author.id == message.author.id
-                        && !before.deleted
-                        && (message.created_at - before.created_at).num_seconds() < RUN_SECONDS
-                });
+                continues = first_new != Some(message.seq)
+                    && previous.is_some_and(|before| {
+                        before.author.id == message.author.id
+                            && !before.deleted
+                            && (message.created_at - before.created_at).num_seconds() < RUN_SECONDS
+                    });
                 previous = Some(message);
             }
             // A notice between two messages ends the run.
@@ -341,7 +343,7 @@ pub fn OpenRoom(id: RoomId) -> impl IntoView {
             <ol class="timeline" node_ref=list data-testid="timeline" on:scroll=on_scroll>
                 <li class="history-edge">{history_edge}</li>
                 <For
-                    each=move || timeline.with(|timeline| rows(timeline))
+                    each=move || timeline.with(|timeline| rows(timeline, first_new.get()))
                     key=Row::key
                     let:row
                 >

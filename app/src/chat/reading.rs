@@ -40,6 +40,9 @@ pub struct ReadMark {
     pub notify: Option<NotifyLevel>,
     /// A read position reached here and not yet sent.
     unsent: Option<i64>,
+    /// A read position sent and not yet confirmed by the server's answer: sent again if the
+    /// connection drops or the mark is refused first.
+    in_flight: Option<i64>,
     /// The server's counts must be asked for again.
     recount: bool,
     /// When this tab last sent a mark for the room (ms).
@@ -50,7 +53,13 @@ impl ReadMark {
     /// The server's word on where the user stands. A mark from this tab still on its way (or
     /// not sent yet) is kept on top of it.
     pub fn take(&mut self, read: ReadState) {
-        let ahead = self.unsent.filter(|seq| *seq > read.last_read_seq);
+        if self.in_flight.is_some_and(|seq| seq <= read.last_read_seq) {
+            self.in_flight = None;
+        }
+        let ahead = self
+            .unsent
+            .or(self.in_flight)
+            .filter(|seq| *seq > read.last_read_seq);
         self.last_read_seq = read.last_read_seq;
         self.as_of_seq = read.as_of_seq.max(read.last_read_seq);
         self.counted = Counts {
@@ -58,7 +67,8 @@ impl ReadMark {
             mentions: read.mentions,
         };
         self.notify = read.notify;
-        self.recount = false;
+        // A recount asked for since is not answered by these counts (they may predate the
+        // change): it still goes.
         if let Some(seq) = ahead {
             self.read_up_to(seq);
             self.unsent = Some(seq);
@@ -114,7 +124,16 @@ impl ReadMark {
         }
         self.sent_at = Some(now);
         self.recount = false;
-        Some(self.unsent.take().unwrap_or(self.last_read_seq))
+        let seq = self.unsent.take().unwrap_or(self.last_read_seq);
+        self.in_flight = Some(seq);
+        Some(seq)
+    }
+
+    /// The connection dropped, or a mark was refused: what was on its way goes again.
+    pub fn resend(&mut self) {
+        if let Some(seq) = self.in_flight.take() {
+            self.unsent = Some(self.unsent.map_or(seq, |unsent| unsent.max(seq)));
+        }
     }
 
     /// A mark or recount waits to be sent.
@@ -222,6 +241,30 @@ mod tests {
         );
         mark.message_changed(4);
         assert_eq!(mark.due(0.0), Some(2), "the same position, marked again");
+    }
+
+    #[test]
+    fn an_older_answer_does_not_cancel_a_recount_and_lost_marks_go_again() {
+        let mut mark = ReadMark::default();
+        mark.take(read(2, 6, 4, 0));
+        mark.message_changed(4);
+        mark.changed(read(2, 6, 4, 0));
+        assert!(
+            mark.waiting(),
+            "counts taken before the change do not answer it"
+        );
+        assert_eq!(mark.due(0.0), Some(2));
+        assert!(mark.seen(6));
+        assert_eq!(mark.due(5000.0), Some(6));
+        mark.resend();
+        assert_eq!(
+            mark.due(10_000.0),
+            Some(6),
+            "the connection dropped: sent again"
+        );
+        mark.changed(read(6, 6, 0, 0));
+        mark.resend();
+        assert!(!mark.waiting(), "confirmed: nothing to send again");
     }
 
     #[test]

@@ -19,7 +19,11 @@ use protocol::{
     ChatMessage, ClientCommand, ErrorCode, HISTORY_PAGE, LeftReason, Member, MessageId,
     NotifyLevel, RequestId, RoomId, RoomInfo, RoomKind, ServerEvent, UserId, UserSummary,
 };
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
+
+/// How many of the page's own background requests are remembered (a refusal comes back within
+/// moments, long before this many more were sent).
+const BACKGROUND_KEPT: usize = 64;
 
 /// The socket's state, as the status pill shows it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -66,6 +70,9 @@ pub struct ChatState {
     now: f64,
     /// When this tab last said the user is typing, per room (ms).
     typing_sent: HashMap<RoomId, f64>,
+    /// The latest commands the page sends by itself (read marks, room views, typing): a
+    /// refusal of one (the room was just left, say) is nobody's business on screen.
+    background: VecDeque<RequestId>,
     /// Messages an earlier load of this tab left unsent, until `hello` says whose they are.
     saved: Option<SavedOutbox>,
     /// The room to open when its `joined` arrives: one the user asked to join or open, or the
@@ -322,6 +329,16 @@ impl ChatState {
         }
     }
 
+    /// A request id for a command the page sends by itself (see `background`).
+    fn background_request(&mut self) -> RequestId {
+        let request_id = self.requests.issue();
+        if self.background.len() == BACKGROUND_KEPT {
+            self.background.pop_front();
+        }
+        self.background.push_back(request_id);
+        request_id
+    }
+
     /// The user is typing in `room` (at `now`, ms): say so, at most every
     /// [`protocol::TYPING_EVERY_MS`].
     pub fn typing(&mut self, room: RoomId, now: f64) -> Option<ClientCommand> {
@@ -333,7 +350,7 @@ impl ChatState {
         }
         self.typing_sent.insert(room, now);
         Some(ClientCommand::Typing {
-            request_id: self.requests.issue(),
+            request_id: self.background_request(),
             room_id: room,
         })
     }
@@ -574,19 +591,24 @@ impl ChatState {
         }
         let mut commands = Vec::new();
         if let Some(room_id) = self.view_unsent.take() {
+            let request_id = self.background_request();
             commands.push(ClientCommand::ViewRoom {
-                request_id: self.requests.issue(),
+                request_id,
                 room_id,
             });
         }
-        for (room_id, joined) in &mut self.joined {
-            if let Some(seq) = joined.read.due(now) {
-                commands.push(ClientCommand::MarkRead {
-                    request_id: self.requests.issue(),
-                    room_id: *room_id,
-                    seq,
-                });
-            }
+        let due: Vec<(RoomId, i64)> = self
+            .joined
+            .iter_mut()
+            .filter_map(|(room_id, joined)| Some((*room_id, joined.read.due(now)?)))
+            .collect();
+        for (room_id, seq) in due {
+            let request_id = self.background_request();
+            commands.push(ClientCommand::MarkRead {
+                request_id,
+                room_id,
+                seq,
+            });
         }
         commands
     }
@@ -643,6 +665,7 @@ impl ChatState {
         self.outbox.disconnected();
         for joined in self.joined.values_mut() {
             joined.sync.disconnected();
+            joined.read.resend();
         }
     }
 
@@ -664,6 +687,14 @@ impl ChatState {
     /// only too fast); a page request may be made again.
     fn refused(&mut self, request_id: RequestId, code: ErrorCode, message: String) {
         if self.outbox.refused(request_id, code, &message) {
+            return;
+        }
+        if self.background.contains(&request_id) {
+            // A read mark among them goes again (a refusal for a room just left is moot: the
+            // room is gone from here).
+            for joined in self.joined.values_mut() {
+                joined.read.resend();
+            }
             return;
         }
         if self.pending_created == Some(request_id) {
@@ -852,8 +883,17 @@ impl ChatState {
                 }
             }
             ServerEvent::MessageChanged { message } => {
-                if let Some(joined) = self.joined.get_mut(&message.room_id) {
-                    joined.read.message_changed(message.seq);
+                let me = self.me.as_ref().map(|me| me.id);
+                let kind = self.room(message.room_id).map(|room| room.kind);
+                if let (Some(me), Some(kind), Some(joined)) =
+                    (me, kind, self.joined.get_mut(&message.room_id))
+                {
+                    // What counts is whether it is unread and a mention; a change to neither
+                    // (an edit of the text, anything of one's own) leaves the counts alone.
+                    let weighs = |m: &ChatMessage| (m.counts_for(me), m.mentions_for(me, kind));
+                    if joined.held(message.seq).map(weighs) != Some(weighs(&message)) {
+                        joined.read.message_changed(message.seq);
+                    }
                     joined.change(message);
                 }
             }
@@ -1012,6 +1052,27 @@ mod tests {
                 }]
             ),
             "the user's choice is remembered: {sent:?}"
+        );
+    }
+
+    #[test]
+    fn a_refused_read_mark_shows_nothing() {
+        let mut state = ChatState::default();
+        state.apply(hello(vec![room(1, "a")]));
+        state.apply(joined(1, "a", vec![]));
+        state.apply(ServerEvent::Message {
+            message: message(1, 1, "hi"),
+        });
+        state.seen(RoomId(1));
+        let sent = state.follow_ups(0.0);
+        state.apply(ServerEvent::Error {
+            request_id: Some(sent[0].request_id()),
+            code: ErrorCode::UnknownRoom,
+            message: "No such room".into(),
+        });
+        assert_eq!(
+            state.alert, None,
+            "the room was just left: the removal says so"
         );
     }
 

@@ -82,7 +82,12 @@ impl JoinedRoom {
 
     /// Whether a message with this seq is held.
     pub fn holds(&self, seq: i64) -> bool {
-        self.messages().any(|message| message.seq == seq)
+        self.held(seq).is_some()
+    }
+
+    /// The message with this seq, if held.
+    pub fn held(&self, seq: i64) -> Option<&ChatMessage> {
+        self.messages().find(|message| message.seq == seq)
     }
 
     /// Seq of the oldest message held.

@@ -29,16 +29,12 @@ impl Typists {
         }
     }
 
-    /// Forgets notices older than [`TYPING_SHOWN_MS`]; `true` if one went.
-    pub fn expire(&mut self, now: f64) -> bool {
-        let mut gone = false;
+    /// Forgets notices older than [`TYPING_SHOWN_MS`].
+    pub fn expire(&mut self, now: f64) {
         for typists in self.rooms.values_mut() {
-            let before = typists.len();
             typists.retain(|(_, until)| *until > now);
-            gone |= typists.len() < before;
         }
         self.rooms.retain(|_, typists| !typists.is_empty());
-        gone
     }
 
     /// Whether some notice is showing (and must expire in time).
@@ -86,8 +82,13 @@ mod tests {
             Some("ada and bob are typing…")
         );
         typing.arrived(room, member(2, "ada"), 4000.0);
-        assert!(!typing.expire(5500.0), "ada typed again at 4 s");
-        assert!(typing.expire(6500.0), "bob went quiet 5 s ago");
+        typing.expire(5500.0);
+        assert_eq!(
+            typing.line(room).as_deref(),
+            Some("ada and bob are typing…"),
+            "ada typed again at 4 s"
+        );
+        typing.expire(6500.0);
         assert_eq!(typing.line(room).as_deref(), Some("ada is typing…"));
         typing.stopped(room, member(2, "ada").id);
         assert_eq!(typing.line(room), None);

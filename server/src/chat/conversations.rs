@@ -403,12 +403,21 @@ pub async fn delete(state: &AppState, actor: UserId, room: RoomId) -> Result<Roo
 }
 
 /// Active users whose name contains `query`, for pickers.
-pub async fn find_users(state: &AppState, query: &str) -> Result<Vec<Member>, Refusal> {
+/// The active users whose name contains `query`, and which of them are online — told only of
+/// those who share a room with `searcher`, as presence always is.
+pub async fn find_users(
+    state: &AppState,
+    searcher: UserId,
+    query: &str,
+) -> Result<(Vec<Member>, Vec<UserId>), Refusal> {
     let query: String = query
         .trim()
         .chars()
         .take(protocol::MAX_USER_QUERY_CHARS)
         .collect();
     let found = users::search(&state.db, &query, USER_SEARCH_RESULTS as u64).await?;
-    Ok(found.iter().map(User::member).collect())
+    let found: Vec<Member> = found.iter().map(User::member).collect();
+    let ids: Vec<UserId> = found.iter().map(|member| member.id).collect();
+    let fellows = rooms::fellows_among(&state.db, searcher, &ids).await?;
+    Ok((found, state.presence.online_among(fellows)))
 }

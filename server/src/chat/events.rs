@@ -168,12 +168,9 @@ pub async fn typing(state: &AppState, room: RoomId, user: Member) {
         .await;
 }
 
-/// `user` came online or went offline: those who share a room with them (`rooms`, theirs)
-/// hear it, if they have room for it.
-pub async fn presence(state: &AppState, user: UserId, rooms: Vec<RoomId>, online: bool) {
-    if rooms.is_empty() {
-        return;
-    }
+/// `user` came online or went offline, as news for those who share a room with them (`rooms`,
+/// theirs), if they have room for it.
+pub fn presence_news(user: UserId, rooms: Vec<RoomId>, online: bool) -> Envelope {
     let audience = Audience::Fellows {
         rooms,
         except: user,
@@ -182,8 +179,14 @@ pub async fn presence(state: &AppState, user: UserId, rooms: Vec<RoomId>, online
         user_id: user,
         online,
     };
+    Envelope::passing(audience, &event)
+}
+
+/// `user` came online or went offline: those who share a room with them hear it, and every
+/// node notes it (even when the user is in no room).
+pub async fn presence(state: &AppState, user: UserId, rooms: Vec<RoomId>, online: bool) {
     let note = Control::Presence { user, online };
-    let envelope = Envelope::passing(audience, &event).with_control(note);
+    let envelope = presence_news(user, rooms, online).with_control(note);
     state.broker.publish(envelope).await;
 }
 

@@ -10,12 +10,11 @@
 
 use crate::chat::events;
 use crate::db::rooms;
-use crate::fanout::envelope::{Audience, Envelope};
 use crate::fanout::hub::Hub;
 use fred::clients::Client;
 use fred::interfaces::{ClientLike, KeysInterface, SetsInterface, TransactionInterface};
 use fred::prelude::{Builder, Config, ReconnectPolicy};
-use protocol::{RoomId, ServerEvent, UserId};
+use protocol::{Member, RoomId, UserId};
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
@@ -25,7 +24,8 @@ use tokio::sync::mpsc;
 /// Who is online, as this node knows it.
 pub struct Presence {
     hub: Arc<Hub>,
-    /// Users with a socket on another node, as last read from Redis (always empty without).
+    /// Users with a socket on another node: as last read from Redis, plus the notes published
+    /// since (always empty without Redis).
     elsewhere: RwLock<HashSet<UserId>>,
     registry: Option<Registry>,
 }
@@ -53,12 +53,12 @@ impl Registry {
         format!("{}nodes", self.prefix)
     }
 
-    /// Writes this node's users afresh, with a new time to live. (A node with nobody on it has
-    /// no entry: Redis keeps no empty sets.)
+    /// Adds this node's users (again) and gives its entry a new time to live. It adds and never
+    /// rewrites: a snapshot of the hub taken a moment ago must not undo an `add` or `remove`
+    /// made since. (A node with nobody on it has no entry: Redis keeps no empty sets.)
     async fn heartbeat(&self, users: Vec<i64>) -> Result<(), fred::error::Error> {
         let key = self.key(&self.node);
         let transaction = self.client.multi();
-        let _: () = transaction.del(&key).await?;
         if !users.is_empty() {
             let _: () = transaction.sadd(&key, users).await?;
         }
@@ -86,6 +86,18 @@ impl Registry {
 
     fn ttl_seconds(&self) -> i64 {
         i64::try_from(self.ttl.as_secs().max(1)).unwrap_or(60)
+    }
+
+    /// Whether `user` is in another node's entry now.
+    async fn elsewhere_now(&self, user: UserId) -> Result<bool, fred::error::Error> {
+        let nodes: Vec<String> = self.client.smembers(self.nodes_key()).await?;
+        for node in nodes.into_iter().filter(|node| *node != self.node) {
+            let there: bool = self.client.sismember(self.key(&node), user.0).await?;
+            if there {
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// Every user online on another node now; forgets nodes whose entry expired.
@@ -149,14 +161,27 @@ impl Presence {
         let presence = Arc::clone(self);
         tokio::spawn(async move {
             while let Some((user, online)) = notes.recv().await {
-                let mut elsewhere = presence
-                    .elsewhere
-                    .write()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
-                if online {
-                    elsewhere.insert(user);
-                } else {
-                    elsewhere.remove(&user);
+                // One node: the hub is the whole truth, and there is no "elsewhere".
+                if presence.registry.is_none() {
+                    continue;
+                }
+                let here = presence.hub.sockets_of(user) > 0;
+                {
+                    let mut elsewhere = presence
+                        .elsewhere
+                        .write()
+                        .unwrap_or_else(|poisoned| poisoned.into_inner());
+                    if online && !here {
+                        elsewhere.insert(user);
+                    } else if !online {
+                        elsewhere.remove(&user);
+                    }
+                }
+                // An offline from another node that overtook this node's online (a reload
+                // that moved the tab between nodes): this node's sockets hear the truth again.
+                if !online && here {
+                    let rooms = presence.hub.rooms_of(user);
+                    tell_here(&presence.hub, user, rooms, true);
                 }
             }
         });
@@ -170,6 +195,11 @@ impl Presence {
                 .read()
                 .unwrap_or_else(|poisoned| poisoned.into_inner())
                 .contains(&user)
+    }
+
+    /// Which of a room's `members` are online (as `joined` says).
+    pub fn online_members(&self, members: &[Member]) -> Vec<UserId> {
+        self.online_among(members.iter().map(|member| member.id))
     }
 
     /// Those of `users` who are online.
@@ -225,19 +255,30 @@ impl Presence {
             *elsewhere = others;
             changed
         };
+        // Online here too: nothing changed for anyone.
+        let changed: Vec<(UserId, bool)> = changed
+            .into_iter()
+            .filter(|(user, _)| self.hub.sockets_of(*user) == 0)
+            .collect();
+        if changed.is_empty() {
+            return;
+        }
+        let users: Vec<UserId> = changed.iter().map(|(user, _)| *user).collect();
+        let memberships = match rooms::rooms_of_users(&state.db, &users).await {
+            Ok(memberships) => memberships,
+            Err(err) => {
+                tracing::warn!(%err, "could not read users' rooms for presence");
+                return;
+            }
+        };
+        // Told to this node's sockets only: every node finds the same change itself.
         for (user, online) in changed {
-            // Online here too: nothing changed for anyone.
-            if self.hub.sockets_of(user) > 0 {
-                continue;
-            }
-            // Told to this node's sockets only: every node finds the same change itself.
-            match rooms::rooms_of(&state.db, user).await {
-                Ok(rooms) => {
-                    let rooms: Vec<RoomId> = rooms.iter().map(rooms::Room::id).collect();
-                    tell_here(&self.hub, user, rooms, online);
-                }
-                Err(err) => tracing::warn!(%err, "could not read a user's rooms for presence"),
-            }
+            let rooms = memberships
+                .iter()
+                .filter(|(member, _)| *member == user)
+                .map(|(_, room)| *room)
+                .collect();
+            tell_here(&self.hub, user, rooms, online);
         }
     }
 
@@ -247,8 +288,8 @@ impl Presence {
         let Some(registry) = &self.registry else {
             return false;
         };
-        match registry.others().await {
-            Ok(others) => others.contains(&user),
+        match registry.elsewhere_now(user).await {
+            Ok(there) => there,
             Err(_) => self
                 .elsewhere
                 .read()
@@ -288,15 +329,7 @@ impl Presence {
 
 /// Tells this node's sockets (only) that `user` came or went.
 fn tell_here(hub: &Hub, user: UserId, rooms: Vec<RoomId>, online: bool) {
-    let audience = Audience::Fellows {
-        rooms,
-        except: user,
-    };
-    let event = ServerEvent::Presence {
-        user_id: user,
-        online,
-    };
-    hub.apply(&Envelope::passing(audience, &event));
+    hub.apply(&events::presence_news(user, rooms, online));
 }
 
 /// `user`'s first socket on this node has opened (and its rooms are known): everyone sharing
@@ -311,6 +344,11 @@ pub async fn socket_opened(state: &crate::state::AppState, user: UserId, rooms: 
 /// on another node, everyone sharing one of the rooms hears they are offline.
 pub async fn socket_closed(state: &crate::state::AppState, user: UserId, rooms: Vec<RoomId>) {
     let presence = &state.presence;
+    // A node stopping removes its whole entry: the other nodes' next look tells who is gone
+    // (and not those who reconnected elsewhere meanwhile), instead of a storm of notices.
+    if state.hub.is_shut() {
+        return;
+    }
     presence.remove_here(user).await;
     if !presence.online_elsewhere_now(user).await {
         events::presence(state, user, rooms, false).await;

@@ -324,6 +324,54 @@ pub async fn rooms_of(db: &DatabaseConnection, user: UserId) -> Result<Vec<Room>
     Ok(rows.into_iter().filter_map(|(_, room)| room).collect())
 }
 
+/// Every (user, room) membership of these users, in one query.
+pub async fn rooms_of_users(
+    db: &DatabaseConnection,
+    users: &[UserId],
+) -> Result<Vec<(UserId, RoomId)>, DbErr> {
+    Ok(MemberEntity::find()
+        .filter(MemberColumn::UserId.is_in(users.iter().map(|user| user.0)))
+        .select_only()
+        .column(MemberColumn::UserId)
+        .column(MemberColumn::RoomId)
+        .into_tuple::<(i64, i64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|(user, room)| (UserId(user), RoomId(room)))
+        .collect())
+}
+
+/// Those of `candidates` who share a room with `user` (themselves included, if they are in a
+/// room): whose presence `user` may know.
+pub async fn fellows_among(
+    db: &DatabaseConnection,
+    user: UserId,
+    candidates: &[UserId],
+) -> Result<Vec<UserId>, DbErr> {
+    use sea_orm::sea_query::Query;
+    if candidates.is_empty() {
+        return Ok(Vec::new());
+    }
+    let my_rooms = Query::select()
+        .column(MemberColumn::RoomId)
+        .from(MemberEntity)
+        .and_where(MemberColumn::UserId.eq(user.0))
+        .to_owned();
+    Ok(MemberEntity::find()
+        .filter(MemberColumn::UserId.is_in(candidates.iter().map(|user| user.0)))
+        .filter(MemberColumn::RoomId.in_subquery(my_rooms))
+        .select_only()
+        .column(MemberColumn::UserId)
+        .distinct()
+        .into_tuple::<i64>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(UserId)
+        .collect())
+}
+
 /// Locks the rows of a room's members (see [`lock`]) and returns them as committed.
 pub async fn lock_members<C: ConnectionTrait>(
     db: &C,

@@ -177,7 +177,6 @@ pub async fn search(db: &DatabaseConnection, query: &str, limit: u64) -> Result<
         .await
 }
 
-/// Replaces the password hash; `false` when no such user exists.
 /// Remembers the room `user` has open, for their next page load on any device.
 pub async fn set_last_room(
     db: &DatabaseConnection,
@@ -233,6 +232,7 @@ pub async fn members_by_id<C: ConnectionTrait>(
         .collect())
 }
 
+/// Replaces the password hash; `false` when no such user exists.
 pub async fn set_password_hash(
     db: &DatabaseConnection,
     id: UserId,

@@ -599,6 +599,15 @@ impl Hub {
         )
     }
 
+    /// The rooms `user` is in, as this node knows them (none unless they have a socket here).
+    pub fn rooms_of(&self, user: UserId) -> Vec<RoomId> {
+        self.read()
+            .users
+            .get(&user)
+            .map(|local| local.rooms.iter().copied().collect())
+            .unwrap_or_default()
+    }
+
     /// How many sockets `user` has open on this node.
     pub fn sockets_of(&self, user: UserId) -> usize {
         self.read()
@@ -691,6 +700,45 @@ mod tests {
             SOCKET_QUEUE,
             "the queue never grew past its bound"
         );
+    }
+
+    /// Presence and typing reach those who share a room with the user, once each, never the
+    /// user, and are dropped (the socket kept) when a queue is full.
+    #[test]
+    fn passing_news_reaches_fellows_once_and_is_dropped_when_full() {
+        let hub = Hub::default();
+        let mut typer = connect(&hub, 1, false, &[room(1, false), room(2, false)]);
+        let mut fellow = connect(&hub, 2, false, &[room(1, false), room(2, false)]);
+        let mut stranger = connect(&hub, 3, false, &[room(3, false)]);
+        let news = |rooms: &[i64]| {
+            Envelope::passing(
+                Audience::Fellows {
+                    rooms: rooms.iter().map(|id| RoomId(*id)).collect(),
+                    except: UserId(1),
+                },
+                &ServerEvent::Presence {
+                    user_id: UserId(1),
+                    online: true,
+                },
+            )
+        };
+        hub.apply(&news(&[1, 2]));
+        assert!(fellow.outbound.try_recv().is_ok());
+        assert!(
+            fellow.outbound.try_recv().is_err(),
+            "once, for two shared rooms"
+        );
+        assert!(typer.outbound.try_recv().is_err(), "never to the user");
+        assert!(
+            stranger.outbound.try_recv().is_err(),
+            "only to those who share a room"
+        );
+        for _ in 0..SOCKET_QUEUE {
+            hub.apply(&to_room(1));
+        }
+        hub.apply(&news(&[1]));
+        assert_eq!(*fellow.close.borrow(), None, "dropped, not closed");
+        assert_eq!(fellow.outbound.len(), SOCKET_QUEUE);
     }
 
     #[test]

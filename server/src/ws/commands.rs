@@ -136,16 +136,15 @@ pub async fn handle(
         }
         ClientCommand::FindUsers { query, .. } => {
             if state.command_limits.lookup(user.id) {
-                conversations::find_users(state, &query).await.map(|users| {
-                    let online = state
-                        .presence
-                        .online_among(users.iter().map(|user| user.id));
-                    Some(ServerEvent::UsersFound {
-                        request_id,
-                        users,
-                        online,
+                conversations::find_users(state, user.id, &query)
+                    .await
+                    .map(|(users, online)| {
+                        Some(ServerEvent::UsersFound {
+                            request_id,
+                            users,
+                            online,
+                        })
                     })
-                })
             } else {
                 Err(Refusal(
                     ErrorCode::RateLimited,

@@ -288,7 +288,13 @@ async fn publish_queued(
     failures: Counter,
 ) {
     while let Some(wire) = queue.recv().await {
-        let channel = channels.of(&wire.audience);
+        // Presence notes go to every node, whoever they are news for: each node's record of
+        // who is online elsewhere must hear them.
+        let channel = if matches!(wire.control, Some(Control::Presence { .. })) {
+            channels.all()
+        } else {
+            channels.of(&wire.audience)
+        };
         let Ok(payload) = serde_json::to_string(&wire) else {
             continue;
         };
