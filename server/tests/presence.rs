@@ -126,22 +126,7 @@ async fn presence_reaches_those_who_share_a_room(db: String) {
     assert!(!joined_online(&ben_two.drain().await, room).contains(&ada_id));
 
     // The user picker says who is online.
-    let request = ben_tab
-        .command(|request_id| ClientCommand::FindUsers {
-            request_id,
-            query: "a".into(),
-        })
-        .await;
-    let (found, online) = ben_tab
-        .outcome(request)
-        .await
-        .unwrap()
-        .into_iter()
-        .find_map(|event| match event {
-            ServerEvent::UsersFound { users, online, .. } => Some((users, online)),
-            _ => None,
-        })
-        .unwrap();
+    let (found, online) = ben_tab.find_users("a").await;
     assert!(found.iter().any(|user| user.id == ada_id));
     assert!(!online.contains(&ada_id), "ada is offline");
 }
@@ -154,23 +139,8 @@ async fn typing_reaches_the_room_but_not_the_typer(db: String) {
     let (mut ada_one, _) = Tab::open(&server, ada).await;
     let (mut ada_two, _) = Tab::open(&server, ada).await;
     let (mut cy_tab, _) = Tab::open(&server, cy).await;
-    let request = ada_one
-        .command(|request_id| ClientCommand::CreateRoom {
-            request_id,
-            title: "plans".into(),
-            kind: RoomKind::Closed,
-            members: vec![ben_id],
-        })
-        .await;
     let room = ada_one
-        .until(|event| match event {
-            ServerEvent::Joined {
-                request_id: Some(id),
-                room,
-                ..
-            } if id == request => Some(room.id),
-            _ => None,
-        })
+        .create_room("plans", RoomKind::Closed, &[ben_id])
         .await;
     ben_tab.drain().await;
     ada_two.drain().await;
@@ -222,24 +192,12 @@ async fn typing_reaches_the_room_but_not_the_typer(db: String) {
     assert!((1..=4).contains(&heard), "{heard} notices of 20");
 
     // The user picker finds cy (online) but does not say so to ben: they share no room.
-    let request = ben_tab
-        .command(|request_id| ClientCommand::FindUsers {
-            request_id,
-            query: "cy".into(),
-        })
-        .await;
-    let (found, online) = ben_tab
-        .outcome(request)
-        .await
-        .unwrap()
-        .into_iter()
-        .find_map(|event| match event {
-            ServerEvent::UsersFound { users, online, .. } => Some((users, online)),
-            _ => None,
-        })
-        .unwrap();
+    let (found, online) = ben_tab.find_users("cy").await;
     assert_eq!(found.len(), 1);
-    assert!(online.is_empty(), "presence only among people who share a room");
+    assert!(
+        online.is_empty(),
+        "presence only among people who share a room"
+    );
     drop(cy_tab);
 }
 

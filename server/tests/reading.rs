@@ -171,23 +171,8 @@ async fn mentions_resolve_to_members_when_stored_and_edited(db: String) {
         unreachable!()
     };
     // A closed room of ben and ada; cy is outside.
-    let request = ben_tab
-        .command(|request_id| ClientCommand::CreateRoom {
-            request_id,
-            title: "plans".into(),
-            kind: RoomKind::Closed,
-            members: vec![ada_user.id],
-        })
-        .await;
     let room = ben_tab
-        .until(|event| match event {
-            ServerEvent::Joined {
-                request_id: Some(id),
-                room,
-                ..
-            } if id == request => Some(room.id),
-            _ => None,
-        })
+        .create_room("plans", RoomKind::Closed, &[ada_user.id])
         .await;
     let ada_member = Member {
         id: ada_user.id,
@@ -278,28 +263,7 @@ async fn mentions_resolve_to_members_when_stored_and_edited(db: String) {
     assert!(deleted.mentions.is_empty());
 
     // In an open room, too, only members are mentioned.
-    let (mut admin_tab, _) = Tab::open(&server, &_admin).await;
-    drop(admin_tab.drain().await);
-    let open = {
-        let request = ben_tab
-            .command(|request_id| ClientCommand::CreateRoom {
-                request_id,
-                title: "open".into(),
-                kind: RoomKind::Open,
-                members: vec![],
-            })
-            .await;
-        ben_tab
-            .until(|event| match event {
-                ServerEvent::Joined {
-                    request_id: Some(id),
-                    room,
-                    ..
-                } if id == request => Some(room.id),
-                _ => None,
-            })
-            .await
-    };
+    let open = ben_tab.create_room("open", RoomKind::Open, &[]).await;
     cy_tab.join(open).await;
     let message = post(&mut ben_tab, open, "@cy @ada").await;
     assert_eq!(
@@ -397,24 +361,7 @@ async fn the_last_room_reopens_while_readable(db: String) {
 
     // A closed room of ben's is not hers to view, and says nothing of itself.
     let (mut ben_tab, _) = Tab::open(&server, ben).await;
-    let request = ben_tab
-        .command(|request_id| ClientCommand::CreateRoom {
-            request_id,
-            title: "secret".into(),
-            kind: RoomKind::Closed,
-            members: vec![],
-        })
-        .await;
-    let secret = ben_tab
-        .until(|event| match event {
-            ServerEvent::Joined {
-                request_id: Some(id),
-                room,
-                ..
-            } if id == request => Some(room.id),
-            _ => None,
-        })
-        .await;
+    let secret = ben_tab.create_room("secret", RoomKind::Closed, &[]).await;
     assert_eq!(view(&mut tab, secret).await, Err(ErrorCode::UnknownRoom));
     assert_eq!(last_room(Tab::open(&server, ada).await.1), Some(second));
 
@@ -447,24 +394,7 @@ async fn read_commands_refuse_outsiders_and_floods(db: String) {
     let room = server.create_room(&mut admin, "general", false).await;
     let (mut ada_tab, _) = Tab::open(&server, &users[0]).await;
     let (mut ben_tab, _) = Tab::open(&server, &users[1]).await;
-    let request = ben_tab
-        .command(|request_id| ClientCommand::CreateRoom {
-            request_id,
-            title: "secret".into(),
-            kind: RoomKind::Closed,
-            members: vec![],
-        })
-        .await;
-    let secret = ben_tab
-        .until(|event| match event {
-            ServerEvent::Joined {
-                request_id: Some(id),
-                room,
-                ..
-            } if id == request => Some(room.id),
-            _ => None,
-        })
-        .await;
+    let secret = ben_tab.create_room("secret", RoomKind::Closed, &[]).await;
     let request = mark_read(&mut ada_tab, room, 1).await;
     assert_eq!(
         ada_tab.outcome(request).await.unwrap_err(),

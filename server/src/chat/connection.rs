@@ -121,9 +121,7 @@ async fn greeting(state: &AppState, user: &User, mine: &[Room]) -> Result<Vec<Se
         joined.push(ServerEvent::Joined {
             request_id: None,
             room: room.info(),
-            online: state
-                .presence
-                .online_among(members.iter().map(|member| member.id)),
+            online: state.presence.online_members(&members),
             members,
             recent,
             read,

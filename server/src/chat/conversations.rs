@@ -145,9 +145,7 @@ async fn announce_added(
         let joining = Joining {
             request_id,
             room: room.info(),
-            online: state
-                .presence
-                .online_among(members.iter().map(|member| member.id)),
+            online: state.presence.online_members(&members),
             members: members.clone(),
             recent: recent.clone(),
             read,
@@ -248,9 +246,7 @@ pub async fn open_direct(
     Ok(Some(ServerEvent::Joined {
         request_id: Some(request_id),
         room: room.info(),
-        online: state
-            .presence
-            .online_among(members.iter().map(|member| member.id)),
+        online: state.presence.online_members(&members),
         members,
         recent,
         read,

@@ -262,9 +262,7 @@ pub async fn join_room(
     let joining = Joining {
         request_id: Some(request_id),
         room,
-        online: state
-            .presence
-            .online_among(members.iter().map(|member| member.id)),
+        online: state.presence.online_members(&members),
         members,
         recent,
         read,

@@ -70,20 +70,6 @@ impl Registry {
         Ok(())
     }
 
-    /// Adds a user to this node's entry. With its time to live: the set may not have existed
-    /// (a node with nobody on it has no entry), and one made without would outlive the node.
-    async fn add(&self, user: UserId) -> Result<(), fred::error::Error> {
-        let key = self.key(&self.node);
-        let transaction = self.client.multi();
-        let _: () = transaction.sadd(&key, user.0).await?;
-        let _: () = transaction.expire(&key, self.ttl_seconds(), None).await?;
-        let _: () = transaction
-            .sadd(self.nodes_key(), self.node.as_str())
-            .await?;
-        let _: () = transaction.exec(true).await?;
-        Ok(())
-    }
-
     fn ttl_seconds(&self) -> i64 {
         i64::try_from(self.ttl.as_secs().max(1)).unwrap_or(60)
     }
@@ -309,7 +295,9 @@ impl Presence {
     async fn add_here(&self, user: UserId) {
         if let Some(registry) = &self.registry
             && !registry.halted.load(Ordering::Relaxed)
-            && let Err(err) = registry.add(user).await
+            // With the entry's time to live: the set may not have existed (a node with nobody
+            // on it has no entry), and one made without would outlive the node.
+            && let Err(err) = registry.heartbeat(vec![user.0]).await
         {
             tracing::warn!(%err, "could not note a user online");
         }

@@ -155,6 +155,53 @@ impl Tab {
         .await
     }
 
+    /// Creates a room with this user in it (and `members`), waits for its `joined`; its id.
+    pub async fn create_room(
+        &mut self,
+        title: &str,
+        kind: protocol::RoomKind,
+        members: &[protocol::UserId],
+    ) -> protocol::RoomId {
+        let (title, members) = (title.to_owned(), members.to_vec());
+        let request = self
+            .command(|request_id| protocol::ClientCommand::CreateRoom {
+                request_id,
+                title,
+                kind,
+                members,
+            })
+            .await;
+        self.until(|event| match event {
+            protocol::ServerEvent::Joined {
+                request_id: Some(id),
+                room,
+                ..
+            } if id == request => Some(room.id),
+            _ => None,
+        })
+        .await
+    }
+
+    /// Searches users by name: who was found, and which of them the server says are online.
+    pub async fn find_users(
+        &mut self,
+        query: &str,
+    ) -> (Vec<protocol::Member>, Vec<protocol::UserId>) {
+        let query = query.to_owned();
+        let request = self
+            .command(|request_id| protocol::ClientCommand::FindUsers { request_id, query })
+            .await;
+        self.until(|event| match event {
+            protocol::ServerEvent::UsersFound {
+                request_id,
+                users,
+                online,
+            } if request_id == request => Some((users, online)),
+            _ => None,
+        })
+        .await
+    }
+
     /// Sends a message with a nonce no other `say` in this test process uses.
     pub async fn say(&mut self, room: protocol::RoomId, body: &str) -> protocol::RequestId {
         static NEXT_NONCE: AtomicU32 = AtomicU32::new(0);
