@@ -219,7 +219,7 @@ impl World<'_> {
                 }
             }
             Step::Read { user, tab } => {
-                self.browsers[user][tab].state.seen(room);
+                self.browsers[user][tab].state.seen(room, None);
             }
             Step::Reconnect { user, tab } => {
                 // The same page's state on a new socket, as after a dropped connection.

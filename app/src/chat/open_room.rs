@@ -80,6 +80,25 @@ fn rows(timeline: &[Entry], first_new: Option<i64>) -> Vec<Row> {
     rows
 }
 
+/// The seq of the lowest message wholly inside the list's visible part, if any.
+#[cfg(feature = "hydrate")]
+fn lowest_in_view(list: &web_sys::HtmlOListElement) -> Option<i64> {
+    use wasm_bindgen::JsCast;
+    let bottom = list.get_bounding_client_rect().bottom();
+    let lines = list.query_selector_all("li.message[data-seq]").ok()?;
+    (0..lines.length()).rev().find_map(|index| {
+        let line = lines.item(index)?.dyn_into::<web_sys::Element>().ok()?;
+        (line.get_bounding_client_rect().bottom() <= bottom + 1.0)
+            .then(|| line.get_attribute("data-seq")?.parse().ok())
+            .flatten()
+    })
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn lowest_in_view<T>(_list: &T) -> Option<i64> {
+    None
+}
+
 /// The seqs of the first and the last message drawn: a new first one means older messages were
 /// prepended, a new last one that newer ones arrived (an edit changes neither).
 fn edge_seqs(timeline: &[Entry]) -> (Option<i64>, Option<i64>) {
@@ -152,13 +171,25 @@ pub fn OpenRoom(id: RoomId) -> impl IntoView {
         pinned.set_value(true);
         unseen.set(false);
     };
-    // The newest messages are on screen in a page the user is looking at: they are read.
+    // What is on screen in a page the user is looking at is read: everything, at the bottom;
+    // up to the lowest message fully in view, scrolled up.
     let mark_seen = move || {
-        if pinned.try_get_value() != Some(true) || !attention::attended() {
+        let Some(list) = list.try_get_untracked().flatten() else {
+            return;
+        };
+        if !attention::attended() {
             return;
         }
-        if state.try_with_untracked(|s| s.has_unseen(id)) == Some(true) {
-            state.update(|s| s.seen(id));
+        let up_to = if pinned.try_get_value() == Some(true) {
+            None
+        } else {
+            let Some(seq) = lowest_in_view(&list) else {
+                return;
+            };
+            Some(seq)
+        };
+        if state.try_with_untracked(|s| s.has_unseen(id, up_to)) == Some(true) {
+            state.update(|s| s.seen(id, up_to));
         }
     };
     let scroll_to_first_new = move || {
@@ -240,8 +271,8 @@ pub fn OpenRoom(id: RoomId) -> impl IntoView {
         drawn_height.try_set_value(list.scroll_height());
         if at_bottom {
             unseen.try_set(false);
-            mark_seen();
         }
+        mark_seen();
         // Checked without updating: every scroll event near the top must not redraw the room.
         let can_load = state.try_with_untracked(|s| {
             s.joined

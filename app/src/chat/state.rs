@@ -310,20 +310,26 @@ impl ChatState {
             }
     }
 
-    /// Whether the newest messages held in a room are past its read position.
-    pub fn has_unseen(&self, room: RoomId) -> bool {
-        self.joined.get(&room).is_some_and(|joined| {
-            joined
-                .seen_up_to()
-                .is_some_and(|seq| seq > joined.read.last_read_seq)
-        })
+    /// How far the user has seen a room with its messages up to `up_to` on screen (`None`: the
+    /// newest), if that is past its read position.
+    fn unseen_up_to(&self, room: RoomId, up_to: Option<i64>) -> Option<i64> {
+        let joined = self.joined.get(&room)?;
+        let seq = joined.seen_up_to()?.min(up_to.unwrap_or(i64::MAX));
+        (seq > joined.read.last_read_seq).then_some(seq)
     }
 
-    /// The user has the open room's newest messages on screen (in a visible, focused tab):
-    /// they are read. Counts drop at once; the mark goes out with the next follow-ups.
-    pub fn seen(&mut self, room: RoomId) {
-        if let Some(joined) = self.joined.get_mut(&room)
-            && let Some(seq) = joined.seen_up_to()
+    /// Whether showing the room's messages up to `up_to` (`None`: the newest) shows some the
+    /// user has not read.
+    pub fn has_unseen(&self, room: RoomId, up_to: Option<i64>) -> bool {
+        self.unseen_up_to(room, up_to).is_some()
+    }
+
+    /// The user has the open room on screen (in a visible, focused tab) down to the message
+    /// `up_to` (`None`: the newest): what is above it is read. Counts drop at once (those the
+    /// server counted past it, with its answer); the mark goes out with the next follow-ups.
+    pub fn seen(&mut self, room: RoomId, up_to: Option<i64>) {
+        if let Some(seq) = self.unseen_up_to(room, up_to)
+            && let Some(joined) = self.joined.get_mut(&room)
         {
             joined.read.seen(seq);
         }
@@ -1023,7 +1029,7 @@ mod tests {
         assert_eq!(state.counts(RoomId(1)), one);
         assert_eq!(state.counts(RoomId(2)), one);
         assert_eq!(state.total_counts().unread, 2);
-        state.seen(RoomId(1));
+        state.seen(RoomId(1), None);
         assert_eq!(state.counts(RoomId(1)), Counts::default());
         let sent = state.follow_ups(0.0);
         assert_eq!(
@@ -1056,6 +1062,31 @@ mod tests {
     }
 
     #[test]
+    fn scrolled_up_only_what_was_on_screen_is_read() {
+        let mut state = ChatState::default();
+        state.apply(hello(vec![room(1, "a")]));
+        state.apply(joined(1, "a", vec![]));
+        for seq in 1..=3 {
+            state.apply(ServerEvent::Message {
+                message: message(1, seq, "m"),
+            });
+        }
+        assert!(state.has_unseen(RoomId(1), Some(2)));
+        state.seen(RoomId(1), Some(2));
+        assert_eq!(
+            state.counts(RoomId(1)).unread,
+            1,
+            "the third is below the fold"
+        );
+        assert!(
+            !state.has_unseen(RoomId(1), Some(1)),
+            "scrolling up reads nothing new"
+        );
+        state.seen(RoomId(1), None);
+        assert_eq!(state.counts(RoomId(1)).unread, 0);
+    }
+
+    #[test]
     fn a_refused_read_mark_shows_nothing() {
         let mut state = ChatState::default();
         state.apply(hello(vec![room(1, "a")]));
@@ -1063,7 +1094,7 @@ mod tests {
         state.apply(ServerEvent::Message {
             message: message(1, 1, "hi"),
         });
-        state.seen(RoomId(1));
+        state.seen(RoomId(1), None);
         let sent = state.follow_ups(0.0);
         state.apply(ServerEvent::Error {
             request_id: Some(sent[0].request_id()),

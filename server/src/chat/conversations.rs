@@ -131,6 +131,9 @@ async fn announce_added(
             return Ok(());
         }
     };
+    // Every `joined` is made before any goes out, so that they go out together: someone who
+    // sees theirs arrive may take the others as sent.
+    let mut joinings = Vec::with_capacity(added.len());
     for member in added {
         let request_id = requester
             .filter(|(user, _)| *user == member.id)
@@ -150,6 +153,9 @@ async fn announce_added(
             recent: recent.clone(),
             read,
         };
+        joinings.push((member, joining));
+    }
+    for (member, joining) in joinings {
         if new {
             events::member_let_in(state, member.id, joining).await;
         } else {
