@@ -53,10 +53,10 @@ impl Registry {
         format!("{}nodes", self.prefix)
     }
 
-    /// Adds this node's users (again) and gives its entry a new time to live. It adds and never
-    /// rewrites: a snapshot of the hub taken a moment ago must not undo an `add` or `remove`
-    /// made since. (A node with nobody on it has no entry: Redis keeps no empty sets.)
-    async fn heartbeat(&self, users: Vec<i64>) -> Result<(), fred::error::Error> {
+    /// Adds users to this node's entry, gives it a new time to live, and lists the node. (A
+    /// node with nobody on it has no entry: Redis keeps no empty sets. An entry made without a
+    /// time to live would outlive the node.)
+    async fn add(&self, users: Vec<i64>) -> Result<(), fred::error::Error> {
         let key = self.key(&self.node);
         let transaction = self.client.multi();
         if !users.is_empty() {
@@ -68,6 +68,22 @@ impl Registry {
             .await?;
         let _: () = transaction.exec(true).await?;
         Ok(())
+    }
+
+    /// Brings this node's entry in line with its hub (after a missed `add` or `remove`, or a
+    /// Redis restart) and refreshes its time to live. The hub is read after the entry, so a
+    /// socket opening or closing meanwhile can leave the entry wrong about that one user until
+    /// the next heartbeat, never longer.
+    async fn heartbeat(&self, hub: &Hub) -> Result<(), fred::error::Error> {
+        let key = self.key(&self.node);
+        let stored: HashSet<i64> = self.client.smembers(&key).await?;
+        let (_, local) = hub.interest();
+        let local: HashSet<i64> = local.iter().map(|user| user.0).collect();
+        let stale: Vec<i64> = stored.difference(&local).copied().collect();
+        if !stale.is_empty() {
+            let _: () = self.client.srem(&key, stale).await?;
+        }
+        self.add(local.difference(&stored).copied().collect()).await
     }
 
     fn ttl_seconds(&self) -> i64 {
@@ -217,9 +233,7 @@ impl Presence {
         if registry.halted.load(Ordering::Relaxed) {
             return;
         }
-        let (_, local) = self.hub.interest();
-        let users = local.iter().map(|user| user.0).collect();
-        if let Err(err) = registry.heartbeat(users).await {
+        if let Err(err) = registry.heartbeat(&self.hub).await {
             tracing::warn!(%err, "presence heartbeat failed");
             return;
         }
@@ -295,9 +309,7 @@ impl Presence {
     async fn add_here(&self, user: UserId) {
         if let Some(registry) = &self.registry
             && !registry.halted.load(Ordering::Relaxed)
-            // With the entry's time to live: the set may not have existed (a node with nobody
-            // on it has no entry), and one made without would outlive the node.
-            && let Err(err) = registry.heartbeat(vec![user.0]).await
+            && let Err(err) = registry.add(vec![user.0]).await
         {
             tracing::warn!(%err, "could not note a user online");
         }
