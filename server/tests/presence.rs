@@ -31,6 +31,15 @@ fn presence(events: &[ServerEvent]) -> Vec<(UserId, bool)> {
         .collect()
 }
 
+/// The next presence notice about `user` that `tab` hears: online or not.
+async fn next_presence_of(tab: &mut Tab, user: UserId) -> bool {
+    tab.until(|event| match event {
+        ServerEvent::Presence { user_id, online } if user_id == user => Some(online),
+        _ => None,
+    })
+    .await
+}
+
 fn typing(events: &[ServerEvent]) -> Vec<(RoomId, String)> {
     events
         .iter()
@@ -115,12 +124,7 @@ async fn presence_reaches_those_who_share_a_room(db: String) {
     ada_one.drain().await;
     assert!(presence(&ben_tab.drain().await).is_empty());
     drop(ada_one);
-    let online = ben_tab
-        .until(|event| match event {
-            ServerEvent::Presence { user_id, online } if user_id == ada_id => Some(online),
-            _ => None,
-        })
-        .await;
+    let online = next_presence_of(&mut ben_tab, ada_id).await;
     assert!(!online);
     let (mut ben_two, _) = Tab::open(&server, ben).await;
     assert!(!joined_online(&ben_two.drain().await, room).contains(&ada_id));
@@ -217,12 +221,7 @@ async fn a_dead_node_takes_its_users_offline_on_the_other() {
 
     // Across nodes: her tab closing on A reaches ben on B at once.
     drop(ada_tab);
-    let online = ben_tab
-        .until(|event| match event {
-            ServerEvent::Presence { user_id, online } if user_id == ada_id => Some(online),
-            _ => None,
-        })
-        .await;
+    let online = next_presence_of(&mut ben_tab, ada_id).await;
     assert!(!online);
     // Node A takes a fresh look at who is on the other nodes (as it does every third of the
     // time to live) before her greeting is built.
@@ -233,12 +232,7 @@ async fn a_dead_node_takes_its_users_offline_on_the_other() {
         online_now.contains(&ben_id),
         "ben is online on the other node"
     );
-    let online = ben_tab
-        .until(|event| match event {
-            ServerEvent::Presence { user_id, online } if user_id == ada_id => Some(online),
-            _ => None,
-        })
-        .await;
+    let online = next_presence_of(&mut ben_tab, ada_id).await;
     assert!(online);
 
     // Node A hangs: its socket stays open, but its heartbeat stops. Within the time to live

@@ -56,6 +56,19 @@ fn pushed(events: &[ServerEvent]) -> Option<ReadState> {
     })
 }
 
+/// The message as the command `request` (an edit or a delete) left it.
+async fn changed_message(tab: &mut Tab, request: protocol::RequestId) -> ChatMessage {
+    tab.outcome(request)
+        .await
+        .unwrap()
+        .into_iter()
+        .find_map(|event| match event {
+            ServerEvent::MessageChanged { message } => Some(message),
+            _ => None,
+        })
+        .expect("the changed message")
+}
+
 /// Posts and returns the stored message (as it came back to the author).
 async fn post(tab: &mut Tab, room: RoomId, body: &str) -> ChatMessage {
     tab.say(room, body).await;
@@ -224,16 +237,7 @@ async fn mentions_resolve_to_members_when_stored_and_edited(db: String) {
             body: "never mind, @ben".into(),
         })
         .await;
-    let changed = ben_tab
-        .outcome(request)
-        .await
-        .unwrap()
-        .into_iter()
-        .find_map(|event| match event {
-            ServerEvent::MessageChanged { message } => Some(message),
-            _ => None,
-        })
-        .unwrap();
+    let changed = changed_message(&mut ben_tab, request).await;
     assert_eq!(
         changed.mentions,
         [me.member()],
@@ -250,16 +254,7 @@ async fn mentions_resolve_to_members_when_stored_and_edited(db: String) {
             message_id: id,
         })
         .await;
-    let deleted = ben_tab
-        .outcome(request)
-        .await
-        .unwrap()
-        .into_iter()
-        .find_map(|event| match event {
-            ServerEvent::MessageChanged { message } => Some(message),
-            _ => None,
-        })
-        .unwrap();
+    let deleted = changed_message(&mut ben_tab, request).await;
     assert!(deleted.mentions.is_empty());
 
     // In an open room, too, only members are mentioned.
