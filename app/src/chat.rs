@@ -8,7 +8,9 @@
 //!   - [`outbox`]: messages typed and not yet confirmed, sent in order with their nonces;
 //!   - [`sync`]: request ids, the pages of older messages, hole fills;
 //!   - [`reading`]: the read position, unread and mention counts, read marks;
-//!   - [`typing`]: who is typing where, until when.
+//!   - [`typing`]: who is typing where, until when;
+//!   - [`search`]: the message search the results panel shows;
+//!   - [`jump`]: a message opened in place (a search result, a permalink).
 //!
 //!   Plain Rust, unit-tested natively.
 //! - `attention`: whether the user is looking, and browser notifications when they are not.
@@ -27,6 +29,9 @@
 //! - `presence_dot`: the online dot beside a name.
 //! - `open_room`: the open room — its timeline (paging back on scroll, staying pinned to the
 //!   newest message), message actions, the outbox and the composer.
+//! - `search_box`: the search field above the pane (`/` or Ctrl+K), with its room menu.
+//! - `search_results`: the results panel, and the "not available" page of a message that
+//!   cannot be opened.
 //! - [`time`]: timestamps and day headings in the viewer's time zone.
 //!
 //! Data flows one way: socket → `apply` → a signal → the view; user actions → a command on the
@@ -40,6 +45,7 @@ mod connection;
 #[cfg(test)]
 mod fixtures;
 mod handle;
+pub mod jump;
 mod message_body;
 mod notify_control;
 mod open_room;
@@ -48,6 +54,9 @@ mod panels;
 mod presence_dot;
 pub mod reading;
 pub mod saved_outbox;
+pub mod search;
+mod search_box;
+mod search_results;
 mod sidebar;
 pub mod state;
 pub mod sync;

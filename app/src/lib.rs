@@ -37,7 +37,7 @@ pub mod viewer;
 use leptos::prelude::*;
 use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    SsrMode, StaticSegment,
+    ParamSegment, SsrMode, StaticSegment,
     components::{Route, Router, Routes},
 };
 
@@ -103,6 +103,11 @@ pub fn App() -> impl IntoView {
         <Router>
             <Routes fallback=pages::not_found::NotFound>
                 <Route path=StaticSegment("") view=pages::home::HomePage ssr=SsrMode::Async />
+                <Route
+                    path=(StaticSegment("r"), ParamSegment("room"), ParamSegment("seq"))
+                    view=pages::permalink::PermalinkPage
+                    ssr=SsrMode::Async
+                />
                 <Route path=StaticSegment("login") view=pages::login::LoginPage ssr=SsrMode::Async />
                 <Route path=StaticSegment("setup") view=pages::setup::SetupPage ssr=SsrMode::Async />
                 <Route

@@ -10,6 +10,7 @@
 //! - `fanout`: senders at a fixed rate, every member counting deliveries and latency.
 //! - `idle`: memory per idle socket.
 //! - `history`: latency of history pages, for rooms of any size.
+//! - `search`: search latency over generated text (filled through the server).
 //!
 //! Run the server with limits that let one machine act as thousands of users, for example:
 //! `WHISPER_LOGIN_PER_IP_PER_MINUTE=1000000 WHISPER_SENDS_PER_SECOND=1000 whisper`.
@@ -18,6 +19,7 @@
 mod fanout;
 mod history;
 mod idle;
+mod search;
 mod server_stats;
 mod setup;
 mod socket;
@@ -49,6 +51,8 @@ enum Command {
     Idle(idle::Args),
     /// Round trip of history pages in one room (fill it first; see BENCHMARKS.md).
     History(history::Args),
+    /// Search latency by kind of query (fill the rooms first with `--fill`).
+    Search(search::Args),
 }
 
 #[tokio::main]
@@ -63,5 +67,6 @@ async fn main() -> anyhow::Result<()> {
         Command::Fanout(args) => fanout::run(admin, cli.server_pid, args).await,
         Command::Idle(args) => idle::run(admin, cli.server_pid.first().copied(), args).await,
         Command::History(args) => history::run(admin, args).await,
+        Command::Search(args) => search::run(admin, args).await,
     }
 }

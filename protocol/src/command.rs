@@ -140,6 +140,24 @@ pub enum ClientCommand {
         request_id: RequestId,
         room_id: RoomId,
     },
+    /// Find messages the user may read whose text holds every word of `query` (see
+    /// [`crate::search`]), newest first, in `room_id` when given; `before` continues a search
+    /// after the last result of its previous page. Answered by
+    /// [`crate::ServerEvent::SearchResults`].
+    Search {
+        request_id: RequestId,
+        query: String,
+        room_id: Option<RoomId>,
+        before: Option<MessageId>,
+    },
+    /// Ask for the messages of a joined room around `seq`: up to half a page before it, and it
+    /// with what follows; answered by [`crate::ServerEvent::Around`]. Opening a search result or
+    /// a permalink starts here, then pages older (`history`) and newer (`missed`) from it.
+    Around {
+        request_id: RequestId,
+        room_id: RoomId,
+        seq: i64,
+    },
 }
 
 impl ClientCommand {
@@ -166,6 +184,8 @@ impl ClientCommand {
         "set_notify",
         "view_room",
         "typing",
+        "search",
+        "around",
     ];
 
     /// This command's `type` on the wire (one of [`ClientCommand::TYPES`]).
@@ -191,6 +211,8 @@ impl ClientCommand {
             ClientCommand::SetNotify { .. } => "set_notify",
             ClientCommand::ViewRoom { .. } => "view_room",
             ClientCommand::Typing { .. } => "typing",
+            ClientCommand::Search { .. } => "search",
+            ClientCommand::Around { .. } => "around",
         }
     }
 
@@ -216,7 +238,9 @@ impl ClientCommand {
             | ClientCommand::MarkRead { request_id, .. }
             | ClientCommand::SetNotify { request_id, .. }
             | ClientCommand::ViewRoom { request_id, .. }
-            | ClientCommand::Typing { request_id, .. } => *request_id,
+            | ClientCommand::Typing { request_id, .. }
+            | ClientCommand::Search { request_id, .. }
+            | ClientCommand::Around { request_id, .. } => *request_id,
         }
     }
 }

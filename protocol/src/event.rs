@@ -1,7 +1,8 @@
 //! Events the server sends over a WebSocket.
 
 use crate::dto::{ChatMessage, Member, ReadState, RoomInfo, UserSummary};
-use crate::ids::{RequestId, RoomId, UserId};
+use crate::ids::{MessageId, RequestId, RoomId, UserId};
+use crate::search::SearchHit;
 use serde::{Deserialize, Serialize};
 
 /// One event to the browser.
@@ -102,6 +103,24 @@ pub enum ServerEvent {
     /// message (or another `typing`) comes first; never sent to the typer; dropped rather than
     /// queued for a socket that is behind.
     Typing { room_id: RoomId, user: Member },
+    /// A page of search results, answering [`crate::ClientCommand::Search`]: newest first, at
+    /// most [`crate::SEARCH_PAGE`]. `next`, when more may follow, is the `before` that asks
+    /// for them (a query of only short words reads a bounded stretch of messages per page, so
+    /// a page can be short, even empty, with more to come).
+    SearchResults {
+        request_id: RequestId,
+        hits: Vec<SearchHit>,
+        next: Option<MessageId>,
+    },
+    /// The messages around `seq` in a joined room, answering [`crate::ClientCommand::Around`]:
+    /// oldest first; `beginning` when they reach back to the room's first message.
+    Around {
+        request_id: RequestId,
+        room_id: RoomId,
+        seq: i64,
+        messages: Vec<ChatMessage>,
+        beginning: bool,
+    },
     /// A command whose effects arrive as their own events (a rename, a member added, …) was
     /// carried out.
     Done { request_id: RequestId },
@@ -180,13 +199,19 @@ pub enum ErrorCode {
     NotManager,
     /// Only admins may create rooms on this server.
     CreationRestricted,
+    /// A search with nothing to look for.
+    EmptyQuery,
+    /// A search longer than [`crate::MAX_SEARCH_CHARS`].
+    QueryTooLong,
+    /// A search of more than [`crate::MAX_SEARCH_WORDS`] words.
+    TooManyWords,
     /// The server failed; the command may be retried.
     Internal,
 }
 
 impl ErrorCode {
     /// Every code, for tests and for tables that list them.
-    pub const ALL: [ErrorCode; 23] = [
+    pub const ALL: [ErrorCode; 26] = [
         ErrorCode::MalformedJson,
         ErrorCode::UnknownCommand,
         ErrorCode::InvalidCommand,
@@ -209,6 +234,9 @@ impl ErrorCode {
         ErrorCode::DirectIsFixed,
         ErrorCode::NotManager,
         ErrorCode::CreationRestricted,
+        ErrorCode::EmptyQuery,
+        ErrorCode::QueryTooLong,
+        ErrorCode::TooManyWords,
         ErrorCode::Internal,
     ];
 
@@ -237,6 +265,9 @@ impl ErrorCode {
             ErrorCode::DirectIsFixed => "direct_is_fixed",
             ErrorCode::NotManager => "not_manager",
             ErrorCode::CreationRestricted => "creation_restricted",
+            ErrorCode::EmptyQuery => "empty_query",
+            ErrorCode::QueryTooLong => "query_too_long",
+            ErrorCode::TooManyWords => "too_many_words",
             ErrorCode::Internal => "internal",
         }
     }

@@ -16,6 +16,7 @@
 //! - [`notice`]: the form notices' codes and their texts.
 //! - [`text`]: what counts as blank text (invisible characters only).
 //! - [`mention`]: finding `@name` mentions in text.
+//! - [`search`]: what a search query means, and the snippets of its results.
 //!
 //! The exact JSON of every variant is pinned by the golden tests in `tests/golden.rs`: changing a
 //! shape there is a protocol change and must bump [`PROTOCOL_VERSION`].
@@ -27,6 +28,7 @@ pub mod ids;
 pub mod limits;
 pub mod mention;
 pub mod notice;
+pub mod search;
 pub mod text;
 
 pub use command::ClientCommand;
@@ -37,11 +39,13 @@ pub use event::{ErrorCode, LeftReason, ServerEvent};
 pub use ids::{MessageId, RequestId, RoomId, UserId};
 pub use limits::{
     HISTORY_PAGE, MAX_ADDED_MEMBERS, MAX_DIRECT_MEMBERS, MAX_FRAME_BYTES, MAX_MESSAGE_CHARS,
-    MAX_NONCE_CHARS, MAX_PASSWORD_CHARS, MAX_TITLE_CHARS, MAX_USER_QUERY_CHARS, MAX_USERNAME_CHARS,
-    MIN_PASSWORD_CHARS, QUIET_ROOM_MEMBERS, TYPING_EVERY_MS, TYPING_SHOWN_MS, USER_SEARCH_RESULTS,
+    MAX_NONCE_CHARS, MAX_PASSWORD_CHARS, MAX_SEARCH_CHARS, MAX_SEARCH_WORDS, MAX_TITLE_CHARS,
+    MAX_USER_QUERY_CHARS, MAX_USERNAME_CHARS, MIN_PASSWORD_CHARS, QUIET_ROOM_MEMBERS, SEARCH_PAGE,
+    TYPING_EVERY_MS, TYPING_SHOWN_MS, USER_SEARCH_RESULTS,
 };
 pub use notice::Notice;
+pub use search::{Fragment, SearchHit};
 
 /// Version of the wire format, sent in [`ServerEvent::Hello`]. A client that sees a version it
 /// does not know reloads the page to fetch matching code.
-pub const PROTOCOL_VERSION: u32 = 5;
+pub const PROTOCOL_VERSION: u32 = 6;

@@ -51,3 +51,10 @@ pub const TYPING_EVERY_MS: u32 = 3000;
 
 /// How long "is typing" shows after the last word of it, unless the message arrives first.
 pub const TYPING_SHOWN_MS: u32 = 5000;
+
+/// Longest search query, and most words (filters included) one may have.
+pub const MAX_SEARCH_CHARS: usize = 200;
+pub const MAX_SEARCH_WORDS: usize = 10;
+
+/// Results per search page.
+pub const SEARCH_PAGE: usize = 20;

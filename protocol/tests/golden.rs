@@ -8,6 +8,7 @@ use protocol::{
     NotifyLevel, ReadState, RequestId, RoomId, RoomInfo, RoomKind, ServerEvent, UserId,
     UserSummary,
 };
+use protocol::{Fragment, SearchHit};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::fmt::Debug;
@@ -479,6 +480,9 @@ fn every_error_code() {
         (ErrorCode::DirectIsFixed, "direct_is_fixed"),
         (ErrorCode::NotManager, "not_manager"),
         (ErrorCode::CreationRestricted, "creation_restricted"),
+        (ErrorCode::EmptyQuery, "empty_query"),
+        (ErrorCode::QueryTooLong, "query_too_long"),
+        (ErrorCode::TooManyWords, "too_many_words"),
         (ErrorCode::Internal, "internal"),
     ];
     assert_eq!(all.len(), ErrorCode::ALL.len(), "every code is pinned");
@@ -610,6 +614,17 @@ fn command_types_are_listed_exactly() {
             request_id: RequestId(1),
             room_id: RoomId(1),
         },
+        ClientCommand::Search {
+            request_id: RequestId(1),
+            query: "x".into(),
+            room_id: None,
+            before: None,
+        },
+        ClientCommand::Around {
+            request_id: RequestId(1),
+            room_id: RoomId(1),
+            seq: 1,
+        },
     ];
     let mut seen = Vec::new();
     for command in &one_of_each {
@@ -618,4 +633,56 @@ fn command_types_are_listed_exactly() {
         seen.push(command.type_name());
     }
     assert_eq!(seen, ClientCommand::TYPES, "every type, once, in order");
+}
+
+#[test]
+fn search_and_around() {
+    golden(
+        ClientCommand::Search {
+            request_id: RequestId(13),
+            query: "from:bob hi".into(),
+            room_id: Some(RoomId(3)),
+            before: Some(MessageId(100)),
+        },
+        r#"{"type":"search","request_id":13,"query":"from:bob hi","room_id":3,"before":100}"#,
+    );
+    golden(
+        ServerEvent::SearchResults {
+            request_id: RequestId(13),
+            hits: vec![SearchHit {
+                message: message(),
+                room_title: "Lobby".into(),
+                snippet: vec![
+                    Fragment {
+                        text: "<b>".into(),
+                        hit: false,
+                    },
+                    Fragment {
+                        text: "hi".into(),
+                        hit: true,
+                    },
+                ],
+            }],
+            next: Some(MessageId(100)),
+        },
+        r#"{"type":"search_results","request_id":13,"hits":[{"message":{"id":100,"room_id":3,"seq":12,"author":{"id":8,"username":"bob"},"body":"<b>hi</b>","created_at":"2026-11-22T03:00:00Z","nonce":"n1"},"room_title":"Lobby","snippet":[{"text":"<b>"},{"text":"hi","hit":true}]}],"next":100}"#,
+    );
+    golden(
+        ClientCommand::Around {
+            request_id: RequestId(14),
+            room_id: RoomId(3),
+            seq: 12,
+        },
+        r#"{"type":"around","request_id":14,"room_id":3,"seq":12}"#,
+    );
+    golden(
+        ServerEvent::Around {
+            request_id: RequestId(14),
+            room_id: RoomId(3),
+            seq: 12,
+            messages: vec![message()],
+            beginning: true,
+        },
+        r#"{"type":"around","request_id":14,"room_id":3,"seq":12,"messages":[{"id":100,"room_id":3,"seq":12,"author":{"id":8,"username":"bob"},"body":"<b>hi</b>","created_at":"2026-11-22T03:00:00Z","nonce":"n1"}],"beginning":true}"#,
+    );
 }

@@ -19,6 +19,7 @@
 //!   every tab of the user.
 //! - [`refusal`]: a command refused (error code and text), and the policy asked with facts
 //!   read fresh from the database.
+//! - [`search`]: finding the messages a user may read by their text.
 //! - [`typing`]: "is typing" notices, passed on to the room and never stored.
 //! - [`presence`]: who is online on any node, and telling those who share a room.
 //! - [`limits`]: per-user rate limits on socket commands.
@@ -34,4 +35,5 @@ pub mod messages;
 pub mod presence;
 pub mod reading;
 pub mod refusal;
+pub mod search;
 pub mod typing;

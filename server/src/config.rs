@@ -104,6 +104,10 @@ pub struct Config {
     #[arg(long, env = "WHISPER_JOINS_PER_SECOND", default_value_t = 5)]
     pub joins_per_second: u32,
 
+    /// Message searches each user may run per second (bursts of three seconds' worth).
+    #[arg(long, env = "WHISPER_SEARCHES_PER_SECOND", default_value_t = 2)]
+    pub searches_per_second: u32,
+
     /// Sockets one user may have open on one node (tabs and devices together).
     #[arg(long, env = "WHISPER_MAX_SOCKETS_PER_USER", default_value_t = 50)]
     pub max_sockets_per_user: usize,

@@ -4,6 +4,7 @@
 pub mod messages;
 pub mod read_state;
 pub mod rooms;
+pub mod search;
 pub mod sessions;
 pub mod users;
 

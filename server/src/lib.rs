@@ -93,7 +93,11 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         config.login_per_user_per_minute,
         config.login_per_ip_per_minute,
     );
-    let command_limits = CommandLimits::new(config.sends_per_second, config.joins_per_second);
+    let command_limits = CommandLimits::new(
+        config.sends_per_second,
+        config.joins_per_second,
+        config.searches_per_second,
+    );
     let metrics = Metrics::default();
     let hub = Arc::new(Hub::new(metrics.clone()));
     let broker: Arc<dyn Broker> = match &config.redis_url {

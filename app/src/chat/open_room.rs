@@ -5,6 +5,10 @@
 //! shown a "new messages" button. Scrolling near the top loads the previous page, and the view
 //! is kept where it was while the page is prepended (the browser's own scroll anchoring is off,
 //! as not every browser has it).
+//!
+//! A message opened in place (a search result, a permalink) is scrolled to and highlighted;
+//! the reader is not pinned then, and the hole between its page and the room's latest
+//! messages shows a "load newer" line that fills a page at a time as they scroll down to it.
 
 use super::attention;
 use super::composer::Composer;
@@ -13,6 +17,7 @@ use super::message_body::MessageBody;
 use super::notify_control::NotifyControl;
 use super::outbox::Pending;
 use super::panels::{Members, confirm};
+use super::search_results::permalink;
 use super::state::{ChatState, Connection};
 use super::time::{clock, day_label, local};
 use super::timeline::Entry;
@@ -23,7 +28,8 @@ use protocol::{ChatMessage, MessageId, RoomId, RoomKind};
 
 /// How close to the bottom (px) still counts as "at the bottom".
 const PINNED_SLACK: i32 = 48;
-/// How close to the top (px) starts loading the previous page.
+/// How close to the top (px) starts loading the previous page; and how close the "load newer"
+/// line must come to the bottom to load the next page of a hole.
 const LOAD_OLDER_WITHIN: i32 = 300;
 /// Messages by one author less than this far apart (and on one day) form a run: name and time
 /// are shown once, on the first.
@@ -35,6 +41,8 @@ const RUN_SECONDS: i64 = 5 * 60;
 enum Row {
     Day(NaiveDate),
     Line(Entry, bool),
+    /// The hole after a page opened around a message, after this seq.
+    Newer(i64),
 }
 
 impl Row {
@@ -43,14 +51,16 @@ impl Row {
             Row::Day(day) => format!("d{day}"),
             Row::Line(entry, false) => entry.key(),
             Row::Line(entry, true) => format!("{}+", entry.key()),
+            Row::Newer(after) => format!("h{after}"),
         }
     }
 }
 
 /// The timeline with a heading before the first message of each day, and each message marked
 /// when it continues the run of the message before it. The "new messages" line (before
-/// `first_new`) starts a new run, like a day does.
-fn rows(timeline: &[Entry], first_new: Option<i64>) -> Vec<Row> {
+/// `first_new`) starts a new run, like a day does. `hole_after` is where a hole waits for the
+/// reader (see [`Row::Newer`]).
+fn rows(timeline: &[Entry], first_new: Option<i64>, hole_after: Option<i64>) -> Vec<Row> {
     let mut rows = Vec::with_capacity(timeline.len() + 4);
     let mut current_day = None;
     let mut previous: Option<&ChatMessage> = None;
@@ -76,6 +86,12 @@ fn rows(timeline: &[Entry], first_new: Option<i64>) -> Vec<Row> {
             Entry::Notice { .. } => previous = None,
         }
         rows.push(Row::Line(entry.clone(), continues));
+        if let Entry::Message(message) = entry
+            && hole_after == Some(message.seq)
+        {
+            rows.push(Row::Newer(message.seq));
+            previous = None;
+        }
     }
     rows
 }
@@ -97,6 +113,21 @@ fn lowest_in_view(list: &web_sys::HtmlOListElement) -> Option<i64> {
 #[cfg(not(feature = "hydrate"))]
 fn lowest_in_view<T>(_list: &T) -> Option<i64> {
     None
+}
+
+/// Whether the "load newer" line is in view, or within [`LOAD_OLDER_WITHIN`] below it.
+#[cfg(feature = "hydrate")]
+fn hole_in_reach(list: &web_sys::HtmlOListElement) -> bool {
+    let Ok(Some(line)) = list.query_selector("[data-testid=load-newer]") else {
+        return false;
+    };
+    let bottom = list.get_bounding_client_rect().bottom();
+    line.get_bounding_client_rect().top() < bottom + f64::from(LOAD_OLDER_WITHIN)
+}
+
+#[cfg(not(feature = "hydrate"))]
+fn hole_in_reach<T>(_list: &T) -> bool {
+    false
 }
 
 /// The seqs of the first and the last message drawn: a new first one means older messages were
@@ -158,6 +189,27 @@ pub fn OpenRoom(id: RoomId) -> impl IntoView {
     });
     // "Jump to first unread" asked for a message not loaded yet: pages load until it is.
     let jumping = StoredValue::new(false);
+    // A message opened in place, once it is held: its seq, and which opening it was.
+    let opened = Memo::new(move |_| {
+        state.with(|s| {
+            let seq = s.highlighted(id)?;
+            Some((seq, s.jump?.serial))
+        })
+    });
+    let scrolled_to = StoredValue::new(None::<u64>);
+    // Where the hole after an opened page waits for the reader, and whether it is loading.
+    let hole_after = Memo::new(move |_| {
+        state.with(|s| {
+            let room = s.joined.get(&id)?;
+            room.sync
+                .newer_on_demand()
+                .then(|| room.first_gap().map(|(before, _)| before))
+                .flatten()
+        })
+    });
+    let loading_newer = Memo::new(move |_| {
+        state.with(|s| s.joined.get(&id).is_some_and(|r| r.sync.loading_newer()))
+    });
 
     // Scroll bookkeeping, updated on every scroll and every redraw.
     let pinned = StoredValue::new(true);
@@ -226,6 +278,7 @@ pub fn OpenRoom(id: RoomId) -> impl IntoView {
     Effect::new(move |_| {
         timeline.track();
         outbox.track();
+        opened.track();
         let Some(list) = list.get() else { return };
         if frame.get_value().is_some() {
             return;
@@ -244,6 +297,15 @@ pub fn OpenRoom(id: RoomId) -> impl IntoView {
                 list.set_scroll_top(list.scroll_top() + height - drawn_height.get_value());
             } else if appended {
                 unseen.set(true);
+            }
+            if let Some((seq, serial)) = opened.get_untracked()
+                && scrolled_to.get_value() != Some(serial)
+                && let Ok(Some(line)) =
+                    list.query_selector(&format!("li.message[data-seq='{seq}']"))
+            {
+                scrolled_to.set_value(Some(serial));
+                scroll_to_middle(&line);
+                pinned.set_value(false);
             }
             drawn_height.set_value(list.scroll_height());
             drawn_edges.set_value(edges);
@@ -281,6 +343,12 @@ pub fn OpenRoom(id: RoomId) -> impl IntoView {
         }) == Some(true);
         if can_load && list.scroll_top() < LOAD_OLDER_WITHIN {
             chat.act(|s| s.load_older(id));
+        }
+        if hole_after.try_get_untracked().flatten().is_some()
+            && loading_newer.try_get_untracked() == Some(false)
+            && hole_in_reach(&list)
+        {
+            chat.act(|s| s.load_newer(id, now()));
         }
     };
 
@@ -374,7 +442,9 @@ pub fn OpenRoom(id: RoomId) -> impl IntoView {
             <ol class="timeline" node_ref=list data-testid="timeline" on:scroll=on_scroll>
                 <li class="history-edge">{history_edge}</li>
                 <For
-                    each=move || timeline.with(|timeline| rows(timeline, first_new.get()))
+                    each=move || {
+                        timeline.with(|timeline| rows(timeline, first_new.get(), hole_after.get()))
+                    }
                     key=Row::key
                     let:row
                 >
@@ -396,6 +466,29 @@ pub fn OpenRoom(id: RoomId) -> impl IntoView {
                                     </li>
                                 </Show>
                                 <MessageLine message editing continues />
+                            }
+                                .into_any()
+                        }
+                        Row::Newer(_) => {
+                            view! {
+                                <li class="history-edge" data-testid="load-newer">
+                                    {move || if loading_newer.get() {
+                                        view! {
+                                            <span class="aside loading">"Loading newer messages…"</span>
+                                        }
+                                            .into_any()
+                                    } else {
+                                        view! {
+                                            <button
+                                                class="small"
+                                                on:click=move |_| chat.act(|s| s.load_newer(id, now()))
+                                            >
+                                                "Load newer messages"
+                                            </button>
+                                        }
+                                            .into_any()
+                                    }}
+                                </li>
                             }
                                 .into_any()
                         }
@@ -447,6 +540,18 @@ fn MessageLine(
     let (author_id, author_name) = (message.author.id, message.author.username.clone());
     let edited = message.edited_at.is_some() && !deleted;
     let body = message.body.clone();
+    let (room, seq) = (message.room_id, message.seq);
+    let highlighted = move || state.with(|s| s.highlighted(room) == Some(seq));
+    let copied = RwSignal::new(false);
+    let copy_link = move |event: leptos::ev::MouseEvent| {
+        if event.ctrl_key() || event.meta_key() || event.shift_key() || event.button() != 0 {
+            return;
+        }
+        event.prevent_default();
+        if copy_to_clipboard(&permalink(room, seq)) {
+            copied.set(true);
+        }
+    };
     let field: NodeRef<html::Input> = NodeRef::new();
     // The edit field takes the keyboard as soon as it appears (`autofocus` only works on load).
     Effect::new(move |_| {
@@ -506,6 +611,7 @@ fn MessageLine(
             class:own=own
             class:deleted=deleted
             class:continues=continues
+            class:highlighted=highlighted
             data-testid="message"
             data-seq=message.seq.to_string()
         >
@@ -527,6 +633,20 @@ fn MessageLine(
                 }}
                 <time datetime=message.created_at.to_rfc3339()>{clock(message.created_at)}</time>
                 {edited.then(|| view! { <span class="edited" data-testid="edited">"edited"</span> })}
+                {(!deleted)
+                    .then(|| {
+                        view! {
+                            <a
+                                class="permalink"
+                                href=permalink(room, seq)
+                                title="Copy a link to this message"
+                                data-testid="copy-link"
+                                on:click=copy_link
+                            >
+                                {move || if copied.get() { "Link copied" } else { "Link" }}
+                            </a>
+                        }
+                    })}
                 {(!deleted && (own || may_delete))
                     .then(|| {
                         view! {
@@ -598,4 +718,47 @@ fn PendingLine(pending: Pending) -> impl IntoView {
         </li>
     }
     .into_any()
+}
+
+/// Scrolls the timeline so that `line` is in its middle.
+fn scroll_to_middle(line: &leptos::web_sys::Element) {
+    #[cfg(feature = "hydrate")]
+    {
+        let options = web_sys::ScrollIntoViewOptions::new();
+        options.set_block(web_sys::ScrollLogicalPosition::Center);
+        line.scroll_into_view_with_scroll_into_view_options(&options);
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = line;
+}
+
+/// Puts `path`, made absolute on this site, on the clipboard; `false` when the browser has no
+/// clipboard here (then the link works as a link).
+fn copy_to_clipboard(path: &str) -> bool {
+    #[cfg(feature = "hydrate")]
+    {
+        let Ok(origin) = window().location().origin() else {
+            return false;
+        };
+        let clipboard = window().navigator().clipboard();
+        let _ = clipboard.write_text(&format!("{origin}{path}"));
+        true
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        let _ = path;
+        false
+    }
+}
+
+/// Milliseconds on the page's steady clock, as the follow-ups take them.
+fn now() -> f64 {
+    #[cfg(feature = "hydrate")]
+    {
+        js_sys::Date::now()
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        0.0
+    }
 }

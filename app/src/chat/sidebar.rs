@@ -222,6 +222,7 @@ fn RoomItem(room: RoomInfo) -> impl IntoView {
                 aria-current=move || active().then_some("true")
                 data-testid="room"
                 data-title=room.title.clone()
+                data-room-id=id.to_string()
                 on:click=move |_| chat.open_room(id)
             >
                 <span class="room-title">{room.title.clone()}</span>

@@ -9,9 +9,11 @@
 //! with their nonce, once it is back. [`ChatState::follow_ups`] says what to send after each
 //! event (and on a short timer, for holes waiting out [`super::sync::HOLE_GRACE_MS`]).
 
+use super::jump::{Jump, JumpStatus};
 use super::outbox::Outbox;
 use super::reading::Counts;
 use super::saved_outbox::SavedOutbox;
+use super::search::Search;
 use super::sync::{Refused, RequestIds};
 use super::timeline::{Entry, JoinedRoom, first_gap};
 use super::typing::Typists;
@@ -87,6 +89,12 @@ pub struct ChatState {
     view_unsent: Option<RoomId>,
     /// The user search whose answer is awaited; older answers are stale.
     pending_search: Option<RequestId>,
+    /// The message search the results panel shows, while it is open.
+    pub search: Option<Search>,
+    /// The message being opened in its room (a search result, a permalink), until another
+    /// room is opened.
+    pub jump: Option<Jump>,
+    jumps: u64,
     requests: RequestIds,
     next_notice: u64,
 }
@@ -237,6 +245,11 @@ impl ChatState {
     }
 
     fn forget_room(&mut self, room: RoomId) {
+        if let Some(jump) = &mut self.jump
+            && jump.room == room
+        {
+            jump.status = JumpStatus::Unavailable;
+        }
         self.joined.remove(&room);
         self.outbox.forget_room(room);
         if self.active == Some(room) {
@@ -374,6 +387,9 @@ impl ChatState {
     /// the user chose it, the server is told (with the next follow-ups) it is the room to
     /// reopen next time.
     fn show_room(&mut self, room: RoomId, by_user: bool) {
+        if self.jump.is_some_and(|jump| jump.room != room) {
+            self.jump = None;
+        }
         let has_unread = self.counts(room).unread > 0;
         if self.active != Some(room)
             && let Some(previous) = self.active.and_then(|id| self.joined.get_mut(&id))
@@ -394,6 +410,99 @@ impl ChatState {
         self.me
             .as_ref()
             .is_some_and(|me| me.is_admin || me.id == message.author.id)
+    }
+
+    /// Searches messages (closing what was searched before); the request, unless the query is
+    /// refused at once.
+    pub fn search_messages(&mut self, query: &str, room: Option<RoomId>) -> Option<ClientCommand> {
+        let (search, command) = Search::start(query, room, &mut self.requests);
+        self.search = Some(search);
+        command
+    }
+
+    /// The next page of the open search's results.
+    pub fn more_results(&mut self) -> Option<ClientCommand> {
+        self.search.as_mut()?.next_page(&mut self.requests)
+    }
+
+    /// Closes the results panel: the open room is back on screen.
+    pub fn close_search(&mut self) {
+        self.search = None;
+    }
+
+    /// Opens `room` around the message `seq` and highlights it (a search result, a
+    /// permalink). The room opens at once if joined; before the greeting, when it arrives.
+    pub fn open_message(&mut self, room: RoomId, seq: i64) -> Option<ClientCommand> {
+        self.search = None;
+        self.alert = None;
+        self.jumps += 1;
+        self.jump = Some(Jump {
+            room,
+            seq,
+            status: JumpStatus::Waiting,
+            serial: self.jumps,
+        });
+        self.jump_request()
+    }
+
+    /// Leaves the "not available" page of a message that could not be opened.
+    pub fn dismiss_jump(&mut self) {
+        self.jump = None;
+    }
+
+    /// The message waiting to be opened, opened: shown if held, else its page asked for; or
+    /// found unavailable once the greeting says the user is not in its room.
+    fn jump_request(&mut self) -> Option<ClientCommand> {
+        let jump = self.jump.as_mut()?;
+        if jump.status != JumpStatus::Waiting
+            || self.connection != Connection::Online
+            || self.me.is_none()
+        {
+            return None;
+        }
+        let (room, seq) = (jump.room, jump.seq);
+        let Some(joined) = self.joined.get(&room) else {
+            // Its `joined` may still be on its way.
+            if self.pending_open != Some(room) {
+                jump.status = JumpStatus::Unavailable;
+            }
+            return None;
+        };
+        if joined.holds(seq) {
+            jump.status = JumpStatus::Shown;
+        } else {
+            let request_id = self.requests.issue();
+            jump.status = JumpStatus::Loading(request_id);
+        }
+        let status = jump.status;
+        self.pending_open = None;
+        if self.active != Some(room) {
+            self.show_room(room, true);
+        }
+        match status {
+            JumpStatus::Loading(request_id) => Some(ClientCommand::Around {
+                request_id,
+                room_id: room,
+                seq,
+            }),
+            _ => None,
+        }
+    }
+
+    /// The seq of the message highlighted in `room`, if one is.
+    pub fn highlighted(&self, room: RoomId) -> Option<i64> {
+        self.jump
+            .filter(|jump| jump.room == room && jump.status == JumpStatus::Shown)
+            .map(|jump| jump.seq)
+    }
+
+    /// The reader scrolled down to the hole after a page opened around a message: its next
+    /// page, at the next follow-ups.
+    pub fn load_newer(&mut self, room: RoomId, now: f64) -> Vec<ClientCommand> {
+        if let Some(joined) = self.joined.get_mut(&room) {
+            joined.sync.want_newer();
+        }
+        self.hole_fills(now)
     }
 
     /// The user clicked a room: open it if joined, otherwise ask to join (it opens on `joined`).
@@ -585,6 +694,7 @@ impl ChatState {
         self.typing.expire(now);
         self.outbox.resend_unanswered(now);
         let mut commands = self.outbox_sends();
+        commands.extend(self.jump_request());
         commands.extend(self.hole_fills(now));
         commands.extend(self.read_marks(now));
         commands
@@ -669,6 +779,14 @@ impl ChatState {
     pub fn disconnected(&mut self) {
         self.connection = Connection::Reconnecting;
         self.outbox.disconnected();
+        if let Some(search) = &mut self.search {
+            search.disconnected();
+        }
+        if let Some(jump) = &mut self.jump
+            && matches!(jump.status, JumpStatus::Loading(_))
+        {
+            jump.status = JumpStatus::Waiting;
+        }
         for joined in self.joined.values_mut() {
             joined.sync.disconnected();
             joined.read.resend();
@@ -705,6 +823,17 @@ impl ChatState {
         }
         if self.pending_created == Some(request_id) {
             self.pending_created = None;
+        }
+        if let Some(search) = &mut self.search
+            && search.refused(request_id, message.clone())
+        {
+            return;
+        }
+        if let Some(jump) = &mut self.jump
+            && jump.status == JumpStatus::Loading(request_id)
+        {
+            jump.status = JumpStatus::Unavailable;
+            return;
         }
         let refused = self
             .joined
@@ -756,6 +885,15 @@ impl ChatState {
                 // A page just loaded shows the room the user had open last (on any device),
                 // else the first of their rooms in the sidebar's order, as soon as it arrives.
                 // A reconnect leaves what is open (or that nothing is) as the user left it.
+                // A permalink opens its room, if the user is in it.
+                if first_greeting && let Some(jump) = &mut self.jump {
+                    if memberships.contains(&jump.room) {
+                        self.pending_open = Some(jump.room);
+                        self.opening_by_itself = false;
+                    } else {
+                        jump.status = JumpStatus::Unavailable;
+                    }
+                }
                 if first_greeting && self.active.is_none() && self.pending_open.is_none() {
                     self.opening_by_itself = true;
                     self.pending_open = last_room
@@ -975,6 +1113,42 @@ impl ChatState {
                 if me != Some(user.id) && self.joined.contains_key(&room_id) {
                     self.typing.arrived(room_id, user, self.now);
                 }
+            }
+            ServerEvent::SearchResults {
+                request_id,
+                hits,
+                next,
+            } => {
+                if let Some(search) = &mut self.search {
+                    search.arrived(request_id, hits, next);
+                }
+            }
+            ServerEvent::Around {
+                request_id,
+                room_id,
+                seq,
+                messages,
+                beginning,
+            } => {
+                self.confirm(&messages);
+                let Some(jump) = &mut self.jump else { return };
+                if jump.status != JumpStatus::Loading(request_id) {
+                    return;
+                }
+                let Some(joined) = self.joined.get_mut(&room_id) else {
+                    jump.status = JumpStatus::Unavailable;
+                    return;
+                };
+                for message in messages {
+                    joined.insert(message);
+                }
+                joined.beginning |= beginning;
+                joined.sync.opened_around();
+                jump.status = if joined.holds(seq) {
+                    JumpStatus::Shown
+                } else {
+                    JumpStatus::Unavailable
+                };
             }
             ServerEvent::Pong { .. } | ServerEvent::Done { .. } => {}
         }

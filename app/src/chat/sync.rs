@@ -48,6 +48,11 @@ pub struct RoomSync {
     /// Fill the next hole without waiting: it comes from a (re)join or a partial page, not
     /// from a message that overtook another.
     fill_at_once: bool,
+    /// The first hole follows a page opened around a message (a search result, a permalink):
+    /// it may be long, so it is filled a page at a time, as the reader scrolls down to it.
+    newer_on_demand: bool,
+    /// The reader reached the hole: fill the next page of it.
+    newer_wanted: bool,
 }
 
 impl RoomSync {
@@ -96,11 +101,19 @@ impl RoomSync {
         let Some((after_seq, before_seq)) = gap() else {
             self.hole_seen_at = None;
             self.fill_at_once = false;
+            self.newer_on_demand = false;
+            self.newer_wanted = false;
             return None;
         };
-        let seen_at = *self.hole_seen_at.get_or_insert(now);
-        if !self.fill_at_once && now - seen_at < HOLE_GRACE_MS {
-            return None;
+        if self.newer_on_demand {
+            if !std::mem::take(&mut self.newer_wanted) {
+                return None;
+            }
+        } else {
+            let seen_at = *self.hole_seen_at.get_or_insert(now);
+            if !self.fill_at_once && now - seen_at < HOLE_GRACE_MS {
+                return None;
+            }
         }
         let request_id = ids.issue();
         self.fill_request = Some(request_id);
@@ -114,10 +127,36 @@ impl RoomSync {
         })
     }
 
-    /// The room was (re)joined: a hole its latest messages leave is filled at once.
+    /// The room was (re)joined: a hole its latest messages leave is filled at once (a hole
+    /// after a page opened around a message too: what a reconnect missed may lie past it).
     pub fn rejoined(&mut self) {
         self.fill_paused = false;
         self.fill_at_once = true;
+        self.newer_on_demand = false;
+    }
+
+    /// A page around a message arrived: the hole after it is filled only on demand.
+    pub fn opened_around(&mut self) {
+        self.newer_on_demand = true;
+        self.newer_wanted = false;
+    }
+
+    /// The hole after a page opened around a message waits for the reader.
+    pub fn newer_on_demand(&self) -> bool {
+        self.newer_on_demand
+    }
+
+    /// The reader reached that hole: its next page is asked for (by the follow-ups), unless
+    /// one is on its way already (scroll events keep coming while it is).
+    pub fn want_newer(&mut self) {
+        if self.fill_request.is_none() {
+            self.newer_wanted = true;
+        }
+    }
+
+    /// A page of that hole is on its way.
+    pub fn loading_newer(&self) -> bool {
+        self.newer_on_demand && self.fill_request.is_some()
     }
 
     /// A fill's page arrived. An empty one (nothing where a hole was) pauses fills, so the

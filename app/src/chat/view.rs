@@ -2,9 +2,12 @@
 //! the right.
 
 use super::handle::{Chat, Panel};
+use super::jump::JumpStatus;
 use super::open_room::OpenRoom;
 use super::panels::{BrowseRooms, NewMessage, NewRoom};
 use super::reading::Counts;
+use super::search_box::SearchBox;
+use super::search_results::{MessageUnavailable, SearchResults};
 use super::sidebar::Sidebar;
 use super::state::ChatState;
 use crate::viewer::ViewerResource;
@@ -33,9 +36,17 @@ fn tab_title(total: Counts) -> String {
     }
 }
 
+/// The chat page; `open_message` (a permalink's room and seq) opens that message in its room.
 #[component]
-pub fn ChatPage() -> impl IntoView {
+pub fn ChatPage(
+    #[prop(default = None)] open_message: Option<(protocol::RoomId, i64)>,
+) -> impl IntoView {
     let state = RwSignal::new(ChatState::new(page_nonce()));
+    if let Some((room, seq)) = open_message {
+        state.update_untracked(|state| {
+            state.open_message(room, seq);
+        });
+    }
     let socket = StoredValue::new(None);
     let today = RwSignal::new(super::time::today());
     #[cfg(feature = "hydrate")]
@@ -73,6 +84,13 @@ fn RoomPane() -> impl IntoView {
     let alert = Memo::new(move |_| state.with(|s| s.alert.clone()));
     let announcement = Memo::new(move |_| state.with(|s| s.announcement.clone()));
     let panel = chat.panel;
+    let searching = Memo::new(move |_| state.with(|s| s.search.is_some()));
+    let unavailable = Memo::new(move |_| {
+        state.with(|s| {
+            s.jump
+                .is_some_and(|jump| jump.status == JumpStatus::Unavailable)
+        })
+    });
     view! {
         <section class="room-pane">
             <div class="pane-bar">
@@ -85,6 +103,7 @@ fn RoomPane() -> impl IntoView {
                 >
                     "☰ Conversations"
                 </button>
+                <SearchBox />
             </div>
             // New messages in the open room are read out politely; loaded history never is.
             <p class="sr-only" role="status" aria-live="polite" data-testid="announcer">
@@ -115,6 +134,8 @@ fn RoomPane() -> impl IntoView {
                     })
             }}
             {move || match (panel.get(), active.get()) {
+                _ if unavailable.get() => view! { <MessageUnavailable /> }.into_any(),
+                _ if searching.get() => view! { <SearchResults /> }.into_any(),
                 (Panel::Browse, _) => view! { <BrowseRooms /> }.into_any(),
                 (Panel::NewRoom, _) => view! { <NewRoom /> }.into_any(),
                 (Panel::NewMessage, _) => view! { <NewMessage /> }.into_any(),

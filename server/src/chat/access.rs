@@ -137,6 +137,28 @@ pub fn decide(viewer: Viewer, room: RoomKind, member: bool, action: Action) -> R
     }
 }
 
+/// [`Action::Read`] as a filter over many rooms at once, for a query that must keep only what
+/// the viewer may read (search): rooms they are a member of, staff-only ones only for staff.
+/// The table test checks that it admits exactly what [`decide`] allows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadScope {
+    /// Messages of staff-only rooms may be read.
+    pub staff_only_rooms: bool,
+}
+
+impl ReadScope {
+    pub fn of(viewer: Viewer) -> ReadScope {
+        ReadScope {
+            staff_only_rooms: viewer.is_staff,
+        }
+    }
+
+    /// Whether a room of `kind`, of which the viewer is a `member` or not, passes the filter.
+    pub fn admits(self, kind: RoomKind, member: bool) -> bool {
+        member && (kind != RoomKind::StaffOnly || self.staff_only_rooms)
+    }
+}
+
 /// Whether `viewer` may create a room of `kind`: users create open and closed rooms (unless
 /// `admins_only`), admins also staff-only ones. Direct conversations are not created but
 /// opened (`chat::conversations::open_direct`), by anyone.
@@ -300,6 +322,26 @@ mod tests {
                     for action in [List, Join] {
                         assert_eq!(decide(viewer, kind, false, action), Err(Denied::Hidden));
                     }
+                }
+            }
+        }
+    }
+
+    /// The search filter keeps exactly the rooms whose messages `decide` lets the viewer read.
+    #[test]
+    fn the_read_scope_is_the_read_rule() {
+        let staff_admin = Viewer {
+            is_staff: true,
+            is_admin: true,
+        };
+        for viewer in [PLAIN, STAFF, ADMIN, staff_admin] {
+            for kind in RoomKind::ALL {
+                for member in [false, true] {
+                    assert_eq!(
+                        ReadScope::of(viewer).admits(kind, member),
+                        decide(viewer, kind, member, Read).is_ok(),
+                        "{viewer:?} {kind:?} member={member}"
+                    );
                 }
             }
         }

@@ -13,6 +13,7 @@ pub struct CommandLimits {
     lookup: DefaultKeyedRateLimiter<UserId>,
     reading: DefaultKeyedRateLimiter<UserId>,
     typing: DefaultKeyedRateLimiter<UserId>,
+    search: DefaultKeyedRateLimiter<UserId>,
 }
 
 /// History pages per user per second: scrolling back fast asks for a few a second.
@@ -36,7 +37,7 @@ fn per_second(rate: u32) -> Quota {
 }
 
 impl CommandLimits {
-    pub fn new(sends_per_second: u32, joins_per_second: u32) -> Self {
+    pub fn new(sends_per_second: u32, joins_per_second: u32, searches_per_second: u32) -> Self {
         CommandLimits {
             send: RateLimiter::keyed(per_second(sends_per_second)),
             membership: RateLimiter::keyed(per_second(joins_per_second)),
@@ -44,6 +45,7 @@ impl CommandLimits {
             lookup: RateLimiter::keyed(per_second(LOOKUPS_PER_SECOND)),
             reading: RateLimiter::keyed(per_second(READS_PER_SECOND)),
             typing: RateLimiter::keyed(per_second(TYPING_PER_SECOND)),
+            search: RateLimiter::keyed(per_second(searches_per_second)),
         }
     }
 
@@ -79,6 +81,11 @@ impl CommandLimits {
         self.typing.check_key(&user).is_ok()
     }
 
+    /// Takes one message search from the user's bucket; `false` when it is empty.
+    pub fn search(&self, user: UserId) -> bool {
+        self.search.check_key(&user).is_ok()
+    }
+
     /// Forgets buckets that have refilled.
     pub fn prune(&self) {
         self.send.retain_recent();
@@ -87,5 +94,6 @@ impl CommandLimits {
         self.lookup.retain_recent();
         self.reading.retain_recent();
         self.typing.retain_recent();
+        self.search.retain_recent();
     }
 }

@@ -195,3 +195,32 @@ pub async fn missed(
         messages,
     }))
 }
+
+/// The page around `seq`: up to half a page before it, then it and what follows.
+pub async fn around(
+    state: &AppState,
+    user: &UserSummary,
+    room_id: RoomId,
+    seq: i64,
+    request_id: RequestId,
+) -> Result<Option<ServerEvent>, Refusal> {
+    may_read_pages(
+        state,
+        user,
+        room_id,
+        "Loading history too fast; wait a moment.",
+    )
+    .await?;
+    let page = protocol::HISTORY_PAGE as u64;
+    let (mut messages, beginning) = messages::before(&state.db, room_id, seq, page / 2).await?;
+    let from = messages.last().map_or(seq - 1, |message| message.seq);
+    let rest = page - messages.len() as u64;
+    messages.extend(messages::after(&state.db, room_id, from, None, rest).await?);
+    Ok(Some(ServerEvent::Around {
+        request_id,
+        room_id,
+        seq,
+        messages,
+        beginning,
+    }))
+}

@@ -36,6 +36,9 @@ pub mod entity {
         pub nonce: Option<String>,
         /// The members it mentions, as `db::read_state::mentions_column` writes them.
         pub mentions: Option<String>,
+        /// The text as searches compare it ([`protocol::search::fold`]); `None` once deleted.
+        /// Indexed by `db::search`'s index, kept in step by the statements that write it.
+        pub search_text: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -107,7 +110,7 @@ fn member_ids(members: &[Member]) -> Vec<protocol::UserId> {
 
 /// Messages with their authors as read from the database, with the members they mention
 /// looked up in one query for all of them.
-async fn with_mentions<C: ConnectionTrait>(
+pub(super) async fn with_mentions<C: ConnectionTrait>(
     db: &C,
     rows: Vec<(entity::Model, Option<users::User>)>,
 ) -> Result<Vec<ChatMessage>, DbErr> {
@@ -396,6 +399,7 @@ async fn write_batch_in(
                 seq: Set(seq),
                 author_id: Set(post.author.id.0),
                 body: Set(post.body.clone()),
+                search_text: Set(Some(protocol::search::fold(&post.body))),
                 created_at: Set(now),
                 nonce: Set(Some(post.nonce.clone())),
                 mentions: Set(read_state::mentions_column(&member_ids(mentions))),
@@ -608,6 +612,10 @@ pub async fn edit(
     let mentions = read_state::mentions_column(&member_ids(mentions));
     let updated = Entity::update_many()
         .col_expr(Column::Body, Expr::value(body))
+        .col_expr(
+            Column::SearchText,
+            Expr::value(protocol::search::fold(body)),
+        )
         .col_expr(Column::Mentions, Expr::value(mentions))
         .col_expr(Column::EditedAt, Expr::value(Utc::now()))
         .filter(Column::Id.eq(id.0))
@@ -627,6 +635,7 @@ pub async fn delete(
 ) -> Result<Option<ChatMessage>, DbErr> {
     let updated = Entity::update_many()
         .col_expr(Column::Body, Expr::value(""))
+        .col_expr(Column::SearchText, Expr::value(None::<String>))
         .col_expr(Column::Mentions, Expr::value(None::<String>))
         .col_expr(Column::DeletedAt, Expr::value(Utc::now()))
         .filter(Column::Id.eq(id.0))

@@ -1,5 +1,5 @@
 //! The socket's commands, dispatched to the domain (`chat::messages`, `chat::membership`,
-//! `chat::conversations`, `chat::reading`, `chat::typing`),
+//! `chat::conversations`, `chat::reading`, `chat::typing`, `chat::search`),
 //! which decides each by the access policy and its limits; a refusal becomes this command's
 //! `error` event.
 
@@ -9,6 +9,7 @@ use crate::chat::membership;
 use crate::chat::messages;
 use crate::chat::reading;
 use crate::chat::refusal::Refusal;
+use crate::chat::search;
 use crate::chat::typing;
 use crate::state::AppState;
 use protocol::{ClientCommand, ErrorCode, RequestId, ServerEvent, UserSummary};
@@ -160,6 +161,15 @@ pub async fn handle(
         }
         ClientCommand::ViewRoom { room_id, .. } => reading::view_room(state, user, room_id).await,
         ClientCommand::Typing { room_id, .. } => typing::typing(state, user, room_id).await,
+        ClientCommand::Search {
+            query,
+            room_id,
+            before,
+            ..
+        } => search::search(state, user, &query, room_id, before, request_id).await,
+        ClientCommand::Around { room_id, seq, .. } => {
+            messages::around(state, user, room_id, seq, request_id).await
+        }
     };
     match outcome {
         Ok(reply) => {

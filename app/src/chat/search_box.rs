@@ -1,0 +1,110 @@
+//! The search field above the pane: a query, an optional room from a menu, Enter to search.
+//! `/` (outside a text field) or Ctrl+K (Cmd+K) anywhere focuses it; Escape in it closes the
+//! results and returns to the open room.
+
+use super::handle::{Chat, Panel};
+use leptos::html;
+use leptos::prelude::*;
+use protocol::{MAX_SEARCH_CHARS, RoomId};
+
+/// Whether a key press should focus the search field: `/` typed outside any text field, or
+/// Ctrl+K / Cmd+K anywhere.
+#[cfg(feature = "hydrate")]
+fn wants_search(event: &web_sys::KeyboardEvent) -> bool {
+    use wasm_bindgen::JsCast;
+    if (event.ctrl_key() || event.meta_key()) && event.key().eq_ignore_ascii_case("k") {
+        return true;
+    }
+    if event.key() != "/" || event.ctrl_key() || event.meta_key() || event.alt_key() {
+        return false;
+    }
+    let typing = event
+        .target()
+        .and_then(|target| target.dyn_into::<web_sys::Element>().ok())
+        .is_some_and(|element| {
+            matches!(element.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT")
+                || element.has_attribute("contenteditable")
+        });
+    !typing
+}
+
+#[component]
+pub fn SearchBox() -> impl IntoView {
+    let Some(chat) = use_context::<Chat>() else {
+        return ().into_any();
+    };
+    let state = chat.state;
+    let field: NodeRef<html::Input> = NodeRef::new();
+    let room = RwSignal::new(None::<RoomId>);
+    #[cfg(feature = "hydrate")]
+    {
+        let keys = window_event_listener(leptos::ev::keydown, move |event| {
+            if wants_search(&event)
+                && let Some(field) = field.get_untracked()
+            {
+                event.prevent_default();
+                let _ = field.focus();
+                field.select();
+            }
+        });
+        on_cleanup(move || keys.remove());
+    }
+    // The rooms to search in: the user's, by the sidebar's names.
+    let rooms = Memo::new(move |_| {
+        state.with(|s| {
+            let mut rooms: Vec<(RoomId, String)> = s
+                .joined
+                .keys()
+                .map(|id| (*id, s.display_title(*id)))
+                .collect();
+            rooms.sort_by_key(|(_, title)| title.to_lowercase());
+            rooms
+        })
+    });
+    let submit = move |event: leptos::ev::SubmitEvent| {
+        event.prevent_default();
+        let Some(field) = field.get_untracked() else {
+            return;
+        };
+        let query = field.value();
+        chat.act(|s| s.search_messages(&query, room.get_untracked()));
+        chat.show(Panel::None);
+    };
+    let on_keydown = move |event: leptos::ev::KeyboardEvent| {
+        if event.key() == "Escape" {
+            state.update(|s| s.close_search());
+            if let Some(field) = field.get_untracked() {
+                let _ = field.blur();
+            }
+        }
+    };
+    view! {
+        <form class="search-box" role="search" on:submit=submit data-testid="search-form">
+            <input
+                node_ref=field
+                type="search"
+                name="q"
+                aria-label="Search messages"
+                placeholder="Search messages  ( / )"
+                maxlength=MAX_SEARCH_CHARS.to_string()
+                autocomplete="off"
+                data-testid="search-field"
+                on:keydown=on_keydown
+            />
+            <select
+                aria-label="Search in"
+                data-testid="search-room"
+                on:change=move |event| {
+                    room.set(event_target_value(&event).parse().ok().map(RoomId));
+                }
+            >
+                <option value="">"All rooms"</option>
+                <For each=move || rooms.get() key=|(id, title)| (*id, title.clone()) let:entry>
+                    <option value=entry.0.0.to_string()>{entry.1}</option>
+                </For>
+            </select>
+            <button type="submit" class="small">"Search"</button>
+        </form>
+    }
+    .into_any()
+}
