@@ -52,6 +52,9 @@ test("a search finds an old message, which opens in place and scrolls to the liv
   await ada.open(ROOM);
   const roomId = Number(await ada.room(ROOM).getAttribute("data-room-id"));
   await postHistory(ada, roomId);
+  // A fresh page holds only the room's latest messages.
+  await ada.goto();
+  await expect(ada.messages()).toHaveCount(50);
 
   // "/" focuses the search field; Enter searches; the match is marked.
   await adaPage.getByTestId("timeline").click();
