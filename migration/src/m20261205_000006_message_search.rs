@@ -9,7 +9,9 @@
 //!
 //! The text is folded in Rust rather than by the database's `lower()`: SQLite's folds ASCII
 //! only, and PostgreSQL's depends on the database's locale. Existing messages are folded here,
-//! in pages, before the index is built.
+//! in pages, before the index is built. On PostgreSQL, `CREATE EXTENSION pg_trgm` needs the
+//! `CREATE` privilege on the database (pg_trgm is a trusted extension: the database's owner
+//! has it).
 
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, DbBackend};
@@ -24,18 +26,17 @@ const SQLITE_INDEX: &[&str] = &[
     "CREATE VIRTUAL TABLE message_search USING fts5(search_text, content='messages', \
      content_rowid='id', tokenize='trigram')",
     "INSERT INTO message_search(message_search) VALUES ('rebuild')",
-    "CREATE TRIGGER message_search_insert AFTER INSERT ON messages \
-     WHEN new.search_text IS NOT NULL BEGIN \
+    // Every row goes in (a deleted message's NULL as an empty document), as `rebuild` puts
+    // them: the index mirrors the table row for row, so each 'delete' finds what it removes.
+    "CREATE TRIGGER message_search_insert AFTER INSERT ON messages BEGIN \
        INSERT INTO message_search(rowid, search_text) VALUES (new.id, new.search_text); \
      END",
     "CREATE TRIGGER message_search_update AFTER UPDATE OF search_text ON messages BEGIN \
        INSERT INTO message_search(message_search, rowid, search_text) \
-         SELECT 'delete', old.id, old.search_text WHERE old.search_text IS NOT NULL; \
-       INSERT INTO message_search(rowid, search_text) \
-         SELECT new.id, new.search_text WHERE new.search_text IS NOT NULL; \
+         VALUES ('delete', old.id, old.search_text); \
+       INSERT INTO message_search(rowid, search_text) VALUES (new.id, new.search_text); \
      END",
-    "CREATE TRIGGER message_search_delete AFTER DELETE ON messages \
-     WHEN old.search_text IS NOT NULL BEGIN \
+    "CREATE TRIGGER message_search_delete AFTER DELETE ON messages BEGIN \
        INSERT INTO message_search(message_search, rowid, search_text) \
          VALUES ('delete', old.id, old.search_text); \
      END",
@@ -57,6 +58,12 @@ const POSTGRES_DROP: &[&str] = &["DROP INDEX IF EXISTS messages_search_text_trgm
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
+    /// All or nothing on SQLite too (sea-orm wraps only PostgreSQL's by default): a failure
+    /// halfway leaves no column behind to trip the next try, and the fill commits once.
+    fn use_transaction(&self) -> Option<bool> {
+        Some(true)
+    }
+
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .alter_table(

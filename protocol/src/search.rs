@@ -11,10 +11,18 @@ use crate::dto::ChatMessage;
 use crate::limits::{MAX_SEARCH_CHARS, MAX_SEARCH_WORDS};
 use serde::{Deserialize, Serialize};
 
-/// The text a search compares: Unicode lower case, so that matching ignores case in every
-/// script the same way on every database (the index stores text folded by this too).
+/// The text a search compares: each character in Unicode lower case on its own (never by
+/// context, so a word folds the same inside a longer one), with Greek final sigma as sigma.
+/// Matching ignores case in every script the same way on every database: the index stores text
+/// folded by this too.
 pub fn fold(text: &str) -> String {
-    text.to_lowercase()
+    text.chars().flat_map(fold_char).collect()
+}
+
+/// One character, folded as [`fold`] folds it.
+fn fold_char(c: char) -> impl Iterator<Item = char> {
+    c.to_lowercase()
+        .map(|lower| if lower == 'ς' { 'σ' } else { lower })
 }
 
 /// A query, split into what it asks for.
@@ -73,10 +81,16 @@ impl Query {
                     .map(|_| &part[prefix.len()..])
                     .filter(|rest| !rest.is_empty())
             };
-            if let Some(name) = folded_prefix("from:") {
-                query.from = Some(name.trim_start_matches('@').to_owned());
-            } else if let Some(title) = folded_prefix("in:") {
-                query.room = Some(title.trim_start_matches('#').to_owned());
+            // The last of a repeated filter counts.
+            if let Some(name) = folded_prefix("from:").map(|name| name.trim_start_matches('@'))
+                && !name.is_empty()
+            {
+                query.from = Some(name.to_owned());
+            } else if let Some(title) =
+                folded_prefix("in:").map(|title| title.trim_start_matches('#'))
+                && !title.is_empty()
+            {
+                query.room = Some(title.to_owned());
             } else {
                 query.words.push(fold(part));
             }
@@ -115,8 +129,8 @@ impl Query {
     }
 }
 
-/// One search result: the message, its room's title as the user sees it, and a snippet of its
-/// text with the matches marked.
+/// One search result: the message, its room's stored title (empty for a direct conversation,
+/// which the page names after its people), and a snippet of its text with the matches marked.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SearchHit {
     pub message: ChatMessage,
@@ -187,7 +201,7 @@ fn matched_chars(chars: &[char], words: &[String]) -> Vec<bool> {
     let mut folded: Vec<char> = Vec::with_capacity(chars.len());
     let mut origin: Vec<usize> = Vec::with_capacity(chars.len());
     for (index, c) in chars.iter().enumerate() {
-        for lower in c.to_lowercase() {
+        for lower in fold_char(*c) {
             folded.push(lower);
             origin.push(index);
         }
@@ -229,6 +243,7 @@ mod tests {
         assert_eq!(query.from.as_deref(), Some("Bob"));
         assert_eq!(query.room.as_deref(), Some("Gen"));
         assert_eq!(words("from: in:"), ["from:", "in:"]);
+        assert_eq!(words("from:@ in:#"), ["from:@", "in:#"]);
     }
 
     #[test]
@@ -284,6 +299,9 @@ mod tests {
             "[東京]で会いましょう"
         );
         assert_eq!(marked(snippet("İstanbul", &words("i̇st"))), "[İst]anbul");
+        // A final sigma is a sigma: the word matches inside a longer one, and is marked.
+        assert_eq!(fold("ΟΔΟΣ"), fold("ΟΔΟΣΤ")[..fold("ΟΔΟΣ").len()]);
+        assert_eq!(marked(snippet("ΟΔΟΣ οδός", &words("οδοσ"))), "[ΟΔΟΣ] οδός");
         let long = format!("{} needle {}", "a".repeat(300), "b".repeat(300));
         let cut = marked(snippet(&long, &words("needle")));
         assert!(cut.starts_with('…') && cut.ends_with('…'), "{cut}");

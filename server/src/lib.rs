@@ -127,6 +127,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         login_limiter: Arc::new(login_limiter),
         setup: Arc::new(SetupState::default()),
         command_limits: Arc::new(command_limits),
+        search_gate: Arc::new(tokio::sync::Semaphore::new(chat::search::AT_ONCE)),
         hub,
         broker,
         presence,

@@ -30,6 +30,9 @@ pub struct AppState {
     pub login_limiter: Arc<LoginLimiter>,
     pub setup: Arc<SetupState>,
     pub command_limits: Arc<CommandLimits>,
+    /// Searches running at once on this node (see `chat::search::AT_ONCE`): a burst of them
+    /// waits here instead of taking every database connection from posts and pages.
+    pub search_gate: Arc<tokio::sync::Semaphore>,
     /// This node's sockets and their rooms.
     pub hub: Arc<Hub>,
     /// Carries fan-out to every node's hub (see `chat::events` for what goes through it).

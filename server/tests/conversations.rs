@@ -11,14 +11,14 @@
 
 mod common;
 
-use common::{Client, Tab, TestServer, location, server_with_users, two_nodes};
+use common::{Client, Tab, TestServer, generous_limits, location, server_with_users, two_nodes};
 use protocol::{
     ClientCommand, ErrorCode, LeftReason, MessageId, RequestId, RoomId, RoomInfo, RoomKind,
     ServerEvent, UserId,
 };
 use std::collections::HashSet;
 use whisper::chat::access::{self, Action, Denied, Viewer};
-use whisper::config::{Config, RoomCreation};
+use whisper::config::RoomCreation;
 use whisper::pause::Point;
 
 on_both_databases!(
@@ -27,14 +27,6 @@ on_both_databases!(
     bad_conversation_input_gets_specific_errors_and_stores_nothing,
     membership_changes_reach_every_tab_at_once,
 );
-
-/// Generous limits: these tests send many commands quickly on purpose.
-fn config(db: &str) -> Config {
-    let mut config = Config::for_database(db);
-    config.sends_per_second = 10_000;
-    config.joins_per_second = 10_000;
-    config
-}
 
 /// The code a refusal of the policy reaches the client as.
 fn code(denied: Denied) -> ErrorCode {
@@ -431,7 +423,7 @@ async fn change_memberships(server: &TestServer, people: &[Person], places: &mut
 }
 
 async fn every_user_and_room_agree_with_the_policy(db: String) {
-    let server = TestServer::start_with(config(&db)).await;
+    let server = TestServer::start_with(generous_limits(&db)).await;
     let (people, mut places) = cast(&[&server]).await;
     check_every_pair(&[&server], &people, &mut places, 1).await;
     change_memberships(&server, &people, &mut places).await;
@@ -466,7 +458,7 @@ async fn five_tabs(server: &TestServer) -> (Vec<Tab>, Vec<UserId>, Client) {
 }
 
 async fn direct_conversations_are_found_again_by_their_people(db: String) {
-    let server = TestServer::start_with(config(&db)).await;
+    let server = TestServer::start_with(generous_limits(&db)).await;
     let (mut tabs, ids, _admin) = five_tabs(&server).await;
     let (alice, bob, carol, dave) = (1, 2, 3, 4);
 
@@ -596,7 +588,7 @@ fn with_request(command: ClientCommand, id: RequestId) -> ClientCommand {
 }
 
 async fn bad_conversation_input_gets_specific_errors_and_stores_nothing(db: String) {
-    let server = TestServer::start_with(config(&db)).await;
+    let server = TestServer::start_with(generous_limits(&db)).await;
     let (mut tabs, ids, mut admin) = five_tabs(&server).await;
     let (alice, bob, dave) = (1, 2, 4);
     let disabled = admin
@@ -741,7 +733,7 @@ async fn bad_conversation_input_gets_specific_errors_and_stores_nothing(db: Stri
 }
 
 async fn membership_changes_reach_every_tab_at_once(db: String) {
-    let server = TestServer::start_with(config(&db)).await;
+    let server = TestServer::start_with(generous_limits(&db)).await;
     let (mut tabs, ids, _admin) = five_tabs(&server).await;
     let (alice, bob, carol, dave) = (1, 2, 3, 4);
     let bob_client = server.login("bob", "a-password").await;
@@ -903,7 +895,7 @@ async fn room_creation_can_be_restricted_to_admins() {
     let database = common::fresh_database(common::Backend::Sqlite)
         .await
         .unwrap();
-    let mut config = config(&database.url);
+    let mut config = generous_limits(&database.url);
     config.room_creation = RoomCreation::Admins;
     let (server, admin, users) = server_with_users(config, &["alice", "bob"]).await;
     let (mut alice, _) = Tab::open(&server, &users[0]).await;

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Tab, TestServer, server_with_users};
+use common::{Tab, TestServer, generous_limits, server_with_users};
 use protocol::{
     ChatMessage, ClientCommand, ErrorCode, Member, NotifyLevel, ReadState, RoomId, RoomKind,
     ServerEvent,
@@ -20,14 +20,6 @@ on_both_databases!(
     the_last_room_reopens_while_readable,
     read_commands_refuse_outsiders_and_floods,
 );
-
-/// Generous send and join limits: these tests post quickly on purpose.
-fn config(db: &str) -> Config {
-    let mut config = Config::for_database(db);
-    config.sends_per_second = 10_000;
-    config.joins_per_second = 10_000;
-    config
-}
 
 /// The read state a `joined` of `room` carries.
 fn joined_read(events: &[ServerEvent], room: RoomId) -> ReadState {
@@ -69,16 +61,6 @@ async fn changed_message(tab: &mut Tab, request: protocol::RequestId) -> ChatMes
         .expect("the changed message")
 }
 
-/// Posts and returns the stored message (as it came back to the author).
-async fn post(tab: &mut Tab, room: RoomId, body: &str) -> ChatMessage {
-    tab.say(room, body).await;
-    tab.until(|event| match event {
-        ServerEvent::Message { message } if message.body == body => Some(message),
-        _ => None,
-    })
-    .await
-}
-
 async fn mark_read(tab: &mut Tab, room: RoomId, seq: i64) -> protocol::RequestId {
     tab.command(|request_id| ClientCommand::MarkRead {
         request_id,
@@ -93,12 +75,12 @@ fn counts(read: &ReadState) -> (i64, u32, u32) {
 }
 
 async fn counts_follow_posts_and_reads_on_every_tab(db: String) {
-    let (server, mut admin, users) = server_with_users(config(&db), &["ada", "ben"]).await;
+    let (server, mut admin, users) = server_with_users(generous_limits(&db), &["ada", "ben"]).await;
     let room = server.create_room(&mut admin, "general", false).await;
     let (ada, ben) = (&users[0], &users[1]);
     let (mut ben_tab, _) = Tab::open(&server, ben).await;
     ben_tab.join(room).await;
-    post(&mut ben_tab, room, "before ada came").await;
+    ben_tab.post(room, "before ada came").await;
     let (mut ada_one, _) = Tab::open(&server, ada).await;
     ada_one.join(room).await;
     let (mut ada_two, _) = Tab::open(&server, ada).await;
@@ -110,11 +92,11 @@ async fn counts_follow_posts_and_reads_on_every_tab(db: String) {
     );
 
     // Four from ben (one mentions ada, one is deleted), one from ada herself.
-    post(&mut ben_tab, room, "one").await;
-    post(&mut ben_tab, room, "two @ada").await;
-    let three = post(&mut ben_tab, room, "three").await;
-    post(&mut ben_tab, room, "four").await;
-    post(&mut ada_one, room, "mine").await;
+    ben_tab.post(room, "one").await;
+    ben_tab.post(room, "two @ada").await;
+    let three = ben_tab.post(room, "three").await;
+    ben_tab.post(room, "four").await;
+    ada_one.post(room, "mine").await;
     let id = three.id;
     ben_tab
         .command(|request_id| ClientCommand::Delete {
@@ -155,7 +137,7 @@ async fn counts_follow_posts_and_reads_on_every_tab(db: String) {
     );
 
     // Leaving and joining again starts from the room's end.
-    post(&mut ben_tab, room, "while she is away").await;
+    ben_tab.post(room, "while she is away").await;
     let request = ada_one
         .command(|request_id| ClientCommand::Leave {
             request_id,
@@ -163,13 +145,14 @@ async fn counts_follow_posts_and_reads_on_every_tab(db: String) {
         })
         .await;
     ada_one.outcome(request).await.unwrap();
-    post(&mut ben_tab, room, "after she left").await;
+    ben_tab.post(room, "after she left").await;
     ada_one.join(room).await;
     assert_eq!(counts(&fresh_read(&server, ada, room).await), (8, 0, 0));
 }
 
 async fn mentions_resolve_to_members_when_stored_and_edited(db: String) {
-    let (server, _admin, users) = server_with_users(config(&db), &["ada", "ben", "cy"]).await;
+    let (server, _admin, users) =
+        server_with_users(generous_limits(&db), &["ada", "ben", "cy"]).await;
     let (ada, ben, cy) = (&users[0], &users[1], &users[2]);
     let (mut ben_tab, hello) = Tab::open(&server, ben).await;
     let ServerEvent::Hello { user: me, .. } = hello else {
@@ -191,7 +174,9 @@ async fn mentions_resolve_to_members_when_stored_and_edited(db: String) {
         id: ada_user.id,
         username: "ada".into(),
     };
-    let message = post(&mut ben_tab, room, "@ADA, @cy, @nobody and ada@example.com").await;
+    let message = ben_tab
+        .post(room, "@ADA, @cy, @nobody and ada@example.com")
+        .await;
     assert_eq!(
         message.mentions,
         std::slice::from_ref(&ada_member),
@@ -260,7 +245,7 @@ async fn mentions_resolve_to_members_when_stored_and_edited(db: String) {
     // In an open room, too, only members are mentioned.
     let open = ben_tab.create_room("open", RoomKind::Open, &[]).await;
     cy_tab.join(open).await;
-    let message = post(&mut ben_tab, open, "@cy @ada").await;
+    let message = ben_tab.post(open, "@cy @ada").await;
     assert_eq!(
         message.mentions,
         [Member {
@@ -271,7 +256,7 @@ async fn mentions_resolve_to_members_when_stored_and_edited(db: String) {
 }
 
 async fn direct_messages_count_as_mentions(db: String) {
-    let (server, _admin, users) = server_with_users(config(&db), &["ada", "ben"]).await;
+    let (server, _admin, users) = server_with_users(generous_limits(&db), &["ada", "ben"]).await;
     let (ada, ben) = (&users[0], &users[1]);
     let (mut ada_tab, hello) = Tab::open(&server, ada).await;
     let ServerEvent::Hello { user: ada_user, .. } = hello else {
@@ -288,15 +273,15 @@ async fn direct_messages_count_as_mentions(db: String) {
             _ => None,
         })
         .await;
-    post(&mut ben_tab, room, "hi").await;
-    post(&mut ben_tab, room, "are you there?").await;
+    ben_tab.post(room, "hi").await;
+    ben_tab.post(room, "are you there?").await;
     ada_tab.drain().await;
     assert_eq!(counts(&fresh_read(&server, ada, room).await), (0, 2, 2));
     assert_eq!(counts(&fresh_read(&server, ben, room).await), (0, 0, 0));
 }
 
 async fn notification_levels_are_stored_and_pushed(db: String) {
-    let (server, mut admin, users) = server_with_users(config(&db), &["ada"]).await;
+    let (server, mut admin, users) = server_with_users(generous_limits(&db), &["ada"]).await;
     let room = server.create_room(&mut admin, "general", false).await;
     let (mut one, _) = Tab::open(&server, &users[0]).await;
     one.join(room).await;
@@ -335,7 +320,7 @@ async fn notification_levels_are_stored_and_pushed(db: String) {
 }
 
 async fn the_last_room_reopens_while_readable(db: String) {
-    let (server, mut admin, users) = server_with_users(config(&db), &["ada", "ben"]).await;
+    let (server, mut admin, users) = server_with_users(generous_limits(&db), &["ada", "ben"]).await;
     let first = server.create_room(&mut admin, "first", false).await;
     let second = server.create_room(&mut admin, "second", false).await;
     let (ada, ben) = (&users[0], &users[1]);

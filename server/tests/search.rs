@@ -6,12 +6,11 @@
 
 mod common;
 
-use common::{Tab, server_with_users};
+use common::{Tab, generous_limits, server_with_users};
 use protocol::{
-    ChatMessage, ClientCommand, ErrorCode, HISTORY_PAGE, MessageId, RoomId, RoomKind, SEARCH_PAGE,
-    SearchHit, ServerEvent, UserId,
+    ClientCommand, ErrorCode, HISTORY_PAGE, MessageId, RoomId, RoomKind, SEARCH_PAGE, SearchHit,
+    ServerEvent, UserId,
 };
-use whisper::config::Config;
 
 on_both_databases!(
     words_match_as_substrings_in_any_case_and_script,
@@ -25,25 +24,6 @@ on_both_databases!(
     around_opens_a_page_on_each_side,
     the_migration_indexes_messages_stored_before_it,
 );
-
-/// Generous limits: these tests post and search quickly on purpose.
-fn config(db: &str) -> Config {
-    let mut config = Config::for_database(db);
-    config.sends_per_second = 10_000;
-    config.joins_per_second = 10_000;
-    config.searches_per_second = 10_000;
-    config
-}
-
-/// Posts and returns the stored message (as it came back to the author).
-async fn post(tab: &mut Tab, room: RoomId, body: &str) -> ChatMessage {
-    tab.say(room, body).await;
-    tab.until(|event| match event {
-        ServerEvent::Message { message } if message.body == body => Some(message),
-        _ => None,
-    })
-    .await
-}
 
 /// One page of a search: its hits and whether more follow, or the error's code.
 async fn search_page(
@@ -94,7 +74,7 @@ fn user_of(hello: &ServerEvent) -> UserId {
 }
 
 async fn words_match_as_substrings_in_any_case_and_script(db: String) {
-    let (server, mut admin, users) = server_with_users(config(&db), &["ada"]).await;
+    let (server, mut admin, users) = server_with_users(generous_limits(&db), &["ada"]).await;
     let room = server.create_room(&mut admin, "general", false).await;
     let (mut tab, _) = Tab::open(&server, &users[0]).await;
     tab.join(room).await;
@@ -106,7 +86,7 @@ async fn words_match_as_substrings_in_any_case_and_script(db: String) {
         "the deploy failed, rolling back",
         "ΣΊΣΥΦΟΣ was here",
     ] {
-        post(&mut tab, room, body).await;
+        tab.post(room, body).await;
     }
     assert_eq!(
         found(&mut tab, "DEPLOY").await,
@@ -150,7 +130,7 @@ async fn words_match_as_substrings_in_any_case_and_script(db: String) {
 }
 
 async fn syntax_characters_are_just_text(db: String) {
-    let (server, mut admin, users) = server_with_users(config(&db), &["ada"]).await;
+    let (server, mut admin, users) = server_with_users(generous_limits(&db), &["ada"]).await;
     let room = server.create_room(&mut admin, "general", false).await;
     let (mut tab, _) = Tab::open(&server, &users[0]).await;
     tab.join(room).await;
@@ -161,7 +141,7 @@ async fn syntax_characters_are_just_text(db: String) {
         "a back\\slash here",
         "plain words only",
     ] {
-        post(&mut tab, room, body).await;
+        tab.post(room, body).await;
     }
     for (query, want) in [
         ("\"hello\"", "say \"hello\" NOT goodbye"),
@@ -177,15 +157,15 @@ async fn syntax_characters_are_just_text(db: String) {
         assert_eq!(found(&mut tab, query).await, [want], "{query}");
     }
     // Wildcards are characters: "100%" is not "100 anything", "_" not any character.
-    post(&mut tab, room, "100 points").await;
-    post(&mut tab, room, "surexthing").await;
+    tab.post(room, "100 points").await;
+    tab.post(room, "surexthing").await;
     assert_eq!(found(&mut tab, "100%").await.len(), 1);
     assert_eq!(found(&mut tab, "sure_thing").await.len(), 1);
     assert!(found(&mut tab, "NOT plain").await.is_empty());
 }
 
 async fn short_words_are_matched_within_what_the_rest_narrows(db: String) {
-    let (server, mut admin, users) = server_with_users(config(&db), &["ada", "ben"]).await;
+    let (server, mut admin, users) = server_with_users(generous_limits(&db), &["ada", "ben"]).await;
     let general = server.create_room(&mut admin, "general", false).await;
     let random = server.create_room(&mut admin, "random", false).await;
     let (mut ada, _) = Tab::open(&server, &users[0]).await;
@@ -194,10 +174,10 @@ async fn short_words_are_matched_within_what_the_rest_narrows(db: String) {
         ada.join(room).await;
         ben.join(room).await;
     }
-    post(&mut ada, general, "go team meeting").await;
-    post(&mut ada, general, "team lunch").await;
-    post(&mut ben, random, "Go Go Go").await;
-    post(&mut ben, random, "猫 photos").await;
+    ada.post(general, "go team meeting").await;
+    ada.post(general, "team lunch").await;
+    ben.post(random, "Go Go Go").await;
+    ben.post(random, "猫 photos").await;
     assert_eq!(
         found(&mut ada, "team GO").await,
         ["go team meeting"],
@@ -218,7 +198,7 @@ async fn short_words_are_matched_within_what_the_rest_narrows(db: String) {
 }
 
 async fn filters_narrow_by_author_and_room(db: String) {
-    let (server, mut admin, users) = server_with_users(config(&db), &["ada", "ben"]).await;
+    let (server, mut admin, users) = server_with_users(generous_limits(&db), &["ada", "ben"]).await;
     let general = server.create_room(&mut admin, "general", false).await;
     let general_two = server.create_room(&mut admin, "General 2", false).await;
     let (mut ada, _) = Tab::open(&server, &users[0]).await;
@@ -227,9 +207,9 @@ async fn filters_narrow_by_author_and_room(db: String) {
         ada.join(room).await;
         ben.join(room).await;
     }
-    post(&mut ada, general, "status report from ada").await;
-    post(&mut ben, general, "status report from ben").await;
-    post(&mut ben, general_two, "status report, second room").await;
+    ada.post(general, "status report from ada").await;
+    ben.post(general, "status report from ben").await;
+    ben.post(general_two, "status report, second room").await;
     assert_eq!(
         found(&mut ada, "from:BEN status").await,
         ["status report, second room", "status report from ben"]
@@ -262,7 +242,8 @@ async fn filters_narrow_by_author_and_room(db: String) {
 }
 
 async fn only_what_the_user_may_read_now_is_found(db: String) {
-    let (server, mut admin, users) = server_with_users(config(&db), &["ada", "ben", "cy"]).await;
+    let (server, mut admin, users) =
+        server_with_users(generous_limits(&db), &["ada", "ben", "cy"]).await;
     let (ada, ben, cy) = (&users[0], &users[1], &users[2]);
     let open = server.create_room(&mut admin, "open", false).await;
     let staff = server.create_room(&mut admin, "staff", true).await;
@@ -292,10 +273,10 @@ async fn only_what_the_user_may_read_now_is_found(db: String) {
     ada_tab.join(open).await;
     cy_tab.join(open).await;
     root.join(staff).await;
-    post(&mut ada_tab, open, "needle in the open room").await;
-    post(&mut ada_tab, closed, "needle in the closed room").await;
-    post(&mut ada_tab, direct, "needle in a direct message").await;
-    post(&mut root, staff, "needle for staff").await;
+    ada_tab.post(open, "needle in the open room").await;
+    ada_tab.post(closed, "needle in the closed room").await;
+    ada_tab.post(direct, "needle in a direct message").await;
+    root.post(staff, "needle for staff").await;
 
     assert_eq!(
         found(&mut ben_tab, "needle").await.len(),
@@ -339,12 +320,12 @@ async fn only_what_the_user_may_read_now_is_found(db: String) {
 }
 
 async fn edits_and_deletions_change_what_is_found(db: String) {
-    let (server, mut admin, users) = server_with_users(config(&db), &["ada"]).await;
+    let (server, mut admin, users) = server_with_users(generous_limits(&db), &["ada"]).await;
     let room = server.create_room(&mut admin, "general", false).await;
     let (mut tab, _) = Tab::open(&server, &users[0]).await;
     tab.join(room).await;
-    let typo = post(&mut tab, room, "the meetign is at noon").await;
-    let gone = post(&mut tab, room, "secret password hunter2").await;
+    let typo = tab.post(room, "the meetign is at noon").await;
+    let gone = tab.post(room, "secret password hunter2").await;
     let id = typo.id;
     let request = tab
         .command(|request_id| ClientCommand::Edit {
@@ -369,14 +350,14 @@ async fn edits_and_deletions_change_what_is_found(db: String) {
 }
 
 async fn results_page_newest_first_without_repeats(db: String) {
-    let (server, mut admin, users) = server_with_users(config(&db), &["ada"]).await;
+    let (server, mut admin, users) = server_with_users(generous_limits(&db), &["ada"]).await;
     let room = server.create_room(&mut admin, "general", false).await;
     let (mut tab, _) = Tab::open(&server, &users[0]).await;
     tab.join(room).await;
     let total = 2 * SEARCH_PAGE + 5;
     for n in 0..total {
-        post(&mut tab, room, &format!("paged message {n}")).await;
-        post(&mut tab, room, &format!("unrelated {n}")).await;
+        tab.post(room, &format!("paged message {n}")).await;
+        tab.post(room, &format!("unrelated {n}")).await;
     }
     let mut seen: Vec<String> = Vec::new();
     let mut before = None;
@@ -404,7 +385,7 @@ async fn results_page_newest_first_without_repeats(db: String) {
 }
 
 async fn bad_queries_are_refused_with_their_reason(db: String) {
-    let mut limited = config(&db);
+    let mut limited = generous_limits(&db);
     limited.searches_per_second = 2;
     let (server, mut admin, users) = server_with_users(limited, &["ada"]).await;
     let room = server.create_room(&mut admin, "general", false).await;
@@ -434,7 +415,7 @@ async fn bad_queries_are_refused_with_their_reason(db: String) {
         }
     }
     assert!(limited, "searches are rate-limited");
-    post(&mut tab, room, "still here").await;
+    tab.post(room, "still here").await;
 }
 
 /// The seqs of the page around `seq` and whether it reaches the room's beginning, or the
@@ -468,12 +449,12 @@ async fn around(tab: &mut Tab, room: RoomId, seq: i64) -> Result<(Vec<i64>, bool
 }
 
 async fn around_opens_a_page_on_each_side(db: String) {
-    let (server, mut admin, users) = server_with_users(config(&db), &["ada", "cy"]).await;
+    let (server, mut admin, users) = server_with_users(generous_limits(&db), &["ada", "cy"]).await;
     let room = server.create_room(&mut admin, "general", false).await;
     let (mut tab, _) = Tab::open(&server, &users[0]).await;
     tab.join(room).await;
     for n in 1..=120 {
-        post(&mut tab, room, &format!("m{n}")).await;
+        tab.post(room, &format!("m{n}")).await;
     }
     let half = HISTORY_PAGE as i64 / 2;
     let (seqs, beginning) = around(&mut tab, room, 60).await.unwrap();
@@ -498,12 +479,12 @@ async fn around_opens_a_page_on_each_side(db: String) {
 
 async fn the_migration_indexes_messages_stored_before_it(db: String) {
     use migration::{Migrator, MigratorTrait};
-    let (server, mut admin, users) = server_with_users(config(&db), &["ada"]).await;
+    let (server, mut admin, users) = server_with_users(generous_limits(&db), &["ada"]).await;
     let room = server.create_room(&mut admin, "general", false).await;
     let (mut tab, _) = Tab::open(&server, &users[0]).await;
     tab.join(room).await;
-    post(&mut tab, room, "Written BEFORE search existed").await;
-    let gone = post(&mut tab, room, "deleted before search existed").await;
+    tab.post(room, "Written BEFORE search existed").await;
+    let gone = tab.post(room, "deleted before search existed").await;
     let id = gone.id;
     let request = tab
         .command(|request_id| ClientCommand::Delete {
@@ -520,6 +501,6 @@ async fn the_migration_indexes_messages_stored_before_it(db: String) {
         ["Written BEFORE search existed"],
         "old messages are found, deleted ones are not"
     );
-    post(&mut tab, room, "written after, before search too").await;
+    tab.post(room, "written after, before search too").await;
     assert_eq!(found(&mut tab, "before search").await.len(), 2);
 }

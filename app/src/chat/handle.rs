@@ -53,8 +53,10 @@ impl Chat {
         });
     }
 
-    /// Shows `panel` (closing the drawer, which covered the pane on a phone).
+    /// Shows `panel` (closing the drawer, which covered the pane on a phone, and the search
+    /// results or "not available" page over the room).
     pub fn show(&self, panel: Panel) {
+        self.state.update(ChatState::close_overlays);
         self.panel.set(panel);
         self.drawer.set(false);
     }

@@ -89,7 +89,7 @@ mod tests {
         assert_eq!(state.highlighted(RoomId(1)), Some(100));
         let joined = &state.joined[&RoomId(1)];
         assert_eq!(joined.first_gap(), Some((124, 251)));
-        assert!(joined.sync.newer_on_demand());
+        assert_eq!(joined.newer_hole(), Some(124));
         // Nothing is fetched until the reader scrolls down to the hole.
         assert_eq!(fills(&mut state, 1e9), vec![]);
         let mut pages = 0;
@@ -124,7 +124,47 @@ mod tests {
         let all = bodies(&state, 1);
         let want: Vec<String> = (75..=301).map(|seq| format!("m{seq}")).collect();
         assert_eq!(all, want);
-        assert!(!state.joined[&RoomId(1)].sync.newer_on_demand());
+        assert_eq!(state.joined[&RoomId(1)].newer_hole(), None);
+    }
+
+    #[test]
+    fn a_reconnect_fills_what_it_missed_and_leaves_the_opened_hole_waiting() {
+        let mut state = in_room(300);
+        let ask = state.open_message(RoomId(1), 100);
+        answer_around(&mut state, ask, 300);
+        state.disconnected();
+        // 100 messages went by; the reconnect brings the latest 50 with the room.
+        state.apply(hello(vec![room(1, "a"), room(2, "b")]));
+        state.apply(joined(1, "a", messages(1, 351..=400)));
+        let joined = &state.joined[&RoomId(1)];
+        assert_eq!(
+            joined.newer_hole(),
+            Some(124),
+            "still waiting for the reader"
+        );
+        let asks = fills(&mut state, 0.0);
+        let [
+            ClientCommand::Missed {
+                after_seq: 300,
+                before_seq: Some(351),
+                ..
+            },
+        ] = asks.as_slice()
+        else {
+            panic!("the reconnect's hole, at once: {asks:?}");
+        };
+        assert!(!state.joined[&RoomId(1)].sync.loading_newer());
+    }
+
+    #[test]
+    fn a_page_that_reaches_the_held_messages_leaves_nothing_on_demand() {
+        let mut state = in_room(60);
+        let ask = state.open_message(RoomId(1), 5);
+        answer_around(&mut state, ask, 60);
+        let joined = &state.joined[&RoomId(1)];
+        assert_eq!(joined.first_gap(), None, "1..=50 and 11..=60 meet");
+        assert_eq!(joined.newer_hole(), None);
+        assert_eq!(state.highlighted(RoomId(1)), Some(5));
     }
 
     #[test]
@@ -170,7 +210,14 @@ mod tests {
             state.jump.map(|jump| jump.status),
             Some(JumpStatus::Unavailable)
         );
-        state.dismiss_jump();
+        // The user's first room opens behind the page, which stays until they move on.
+        state.apply(joined(1, "a", messages(1, 1..=3)));
+        assert_eq!(state.active, Some(RoomId(1)));
+        assert_eq!(
+            state.jump.map(|jump| jump.status),
+            Some(JumpStatus::Unavailable)
+        );
+        state.close_overlays();
         assert_eq!(state.jump, None);
 
         // A seq the room does not have.
@@ -197,5 +244,18 @@ mod tests {
             Some(JumpStatus::Unavailable)
         );
         assert_eq!(state.alert, None, "the page says so, not an alert");
+
+        // Refused for going too fast: said as it is, not as "not available".
+        let mut state = in_room(300);
+        let Some(ask) = state.open_message(RoomId(1), 10) else {
+            panic!("an around request");
+        };
+        state.apply(ServerEvent::Error {
+            request_id: Some(ask.request_id()),
+            code: ErrorCode::RateLimited,
+            message: "Loading history too fast; wait a moment.".into(),
+        });
+        assert_eq!(state.jump, None);
+        assert!(state.alert.is_some());
     }
 }

@@ -190,6 +190,7 @@ pub fn OpenRoom(id: RoomId) -> impl IntoView {
     // "Jump to first unread" asked for a message not loaded yet: pages load until it is.
     let jumping = StoredValue::new(false);
     // A message opened in place, once it is held: its seq, and which opening it was.
+    let highlighted = Memo::new(move |_| state.with(|s| s.highlighted(id)));
     let opened = Memo::new(move |_| {
         state.with(|s| {
             let seq = s.highlighted(id)?;
@@ -198,21 +199,14 @@ pub fn OpenRoom(id: RoomId) -> impl IntoView {
     });
     let scrolled_to = StoredValue::new(None::<u64>);
     // Where the hole after an opened page waits for the reader, and whether it is loading.
-    let hole_after = Memo::new(move |_| {
-        state.with(|s| {
-            let room = s.joined.get(&id)?;
-            room.sync
-                .newer_on_demand()
-                .then(|| room.first_gap().map(|(before, _)| before))
-                .flatten()
-        })
-    });
+    let hole_after = Memo::new(move |_| state.with(|s| s.joined.get(&id)?.newer_hole()));
     let loading_newer = Memo::new(move |_| {
         state.with(|s| s.joined.get(&id).is_some_and(|r| r.sync.loading_newer()))
     });
 
     // Scroll bookkeeping, updated on every scroll and every redraw.
-    let pinned = StoredValue::new(true);
+    // A room opened at a message does not start at its newest.
+    let pinned = StoredValue::new(!state.with_untracked(|s| s.opening_message(id)));
     let drawn_height = StoredValue::new(0);
     let drawn_edges = StoredValue::new((None::<i64>, None::<i64>));
     let unseen = RwSignal::new(false);
@@ -229,7 +223,10 @@ pub fn OpenRoom(id: RoomId) -> impl IntoView {
         let Some(list) = list.try_get_untracked().flatten() else {
             return;
         };
-        if !attention::attended() {
+        // Nothing counts as seen before the message being opened is on screen, nor while
+        // search results cover the room.
+        let covered = state.try_with_untracked(|s| s.opening_message(id) || s.search.is_some());
+        if !attention::attended() || covered != Some(false) {
             return;
         }
         let up_to = if pinned.try_get_value() == Some(true) {
@@ -306,6 +303,8 @@ pub fn OpenRoom(id: RoomId) -> impl IntoView {
                 scrolled_to.set_value(Some(serial));
                 scroll_to_middle(&line);
                 pinned.set_value(false);
+                // The keyboard continues from the message (it takes focus without scrolling).
+                focus_quietly(&line);
             }
             drawn_height.set_value(list.scroll_height());
             drawn_edges.set_value(edges);
@@ -465,7 +464,7 @@ pub fn OpenRoom(id: RoomId) -> impl IntoView {
                                         <span>"New messages"</span>
                                     </li>
                                 </Show>
-                                <MessageLine message editing continues />
+                                <MessageLine message editing continues highlighted />
                             }
                                 .into_any()
                         }
@@ -526,6 +525,8 @@ fn MessageLine(
     message: ChatMessage,
     editing: RwSignal<Option<MessageId>>,
     continues: bool,
+    /// The seq of the message opened in place, highlighted, if any.
+    highlighted: Memo<Option<i64>>,
 ) -> impl IntoView {
     let Some(chat) = use_context::<Chat>() else {
         return ().into_any();
@@ -541,15 +542,14 @@ fn MessageLine(
     let edited = message.edited_at.is_some() && !deleted;
     let body = message.body.clone();
     let (room, seq) = (message.room_id, message.seq);
-    let highlighted = move || state.with(|s| s.highlighted(room) == Some(seq));
+    let is_highlighted = move || highlighted.get() == Some(seq);
+    let author_name_for_link = author_name.clone();
+    // "Link copied" for a moment after a click; without a clipboard (a page not served over
+    // HTTPS or from localhost) the click follows the link instead, opening the message here.
     let copied = RwSignal::new(false);
     let copy_link = move |event: leptos::ev::MouseEvent| {
-        if event.ctrl_key() || event.meta_key() || event.shift_key() || event.button() != 0 {
-            return;
-        }
-        event.prevent_default();
-        if copy_to_clipboard(&permalink(room, seq)) {
-            copied.set(true);
+        if plain_click(&event) && copy_to_clipboard(&permalink(room, seq), copied) {
+            event.prevent_default();
         }
     };
     let field: NodeRef<html::Input> = NodeRef::new();
@@ -611,7 +611,8 @@ fn MessageLine(
             class:own=own
             class:deleted=deleted
             class:continues=continues
-            class:highlighted=highlighted
+            class:highlighted=is_highlighted
+            tabindex=move || is_highlighted().then_some("-1")
             data-testid="message"
             data-seq=message.seq.to_string()
         >
@@ -636,21 +637,19 @@ fn MessageLine(
                 {(!deleted)
                     .then(|| {
                         view! {
-                            <a
-                                class="permalink"
-                                href=permalink(room, seq)
-                                title="Copy a link to this message"
-                                data-testid="copy-link"
-                                on:click=copy_link
-                            >
-                                {move || if copied.get() { "Link copied" } else { "Link" }}
-                            </a>
-                        }
-                    })}
-                {(!deleted && (own || may_delete))
-                    .then(|| {
-                        view! {
                             <span class="actions">
+                                <a
+                                    class="permalink"
+                                    href=permalink(room, seq)
+                                    aria-label=format!("Copy a link to {author_name_for_link}'s message")
+                                    data-testid="copy-link"
+                                    on:click=copy_link
+                                >
+                                    {move || if copied.get() { "Link copied" } else { "Copy link" }}
+                                </a>
+                                <span class="sr-only" role="status">
+                                    {move || copied.get().then_some("Link copied")}
+                                </span>
                                 {own
                                     .then(|| {
                                         view! {
@@ -663,9 +662,18 @@ fn MessageLine(
                                             </button>
                                         }
                                     })}
-                                <button class="link-button" data-testid="delete" on:click=delete>
-                                    "Delete"
-                                </button>
+                                {(own || may_delete)
+                                    .then(|| {
+                                        view! {
+                                            <button
+                                                class="link-button"
+                                                data-testid="delete"
+                                                on:click=delete
+                                            >
+                                                "Delete"
+                                            </button>
+                                        }
+                                    })}
                             </span>
                         }
                     })}
@@ -732,23 +740,62 @@ fn scroll_to_middle(line: &leptos::web_sys::Element) {
     let _ = line;
 }
 
-/// Puts `path`, made absolute on this site, on the clipboard; `false` when the browser has no
-/// clipboard here (then the link works as a link).
-fn copy_to_clipboard(path: &str) -> bool {
+/// Puts `path`, made absolute on this site, on the clipboard and says so in `copied` for a
+/// moment; `false` when this page has no clipboard (it is not a secure context).
+fn copy_to_clipboard(path: &str, copied: RwSignal<bool>) -> bool {
     #[cfg(feature = "hydrate")]
     {
+        use wasm_bindgen::JsValue;
+        let navigator = window().navigator();
+        let has_clipboard = js_sys::Reflect::get(&navigator, &JsValue::from_str("clipboard"))
+            .is_ok_and(|clipboard| !clipboard.is_undefined());
         let Ok(origin) = window().location().origin() else {
             return false;
         };
-        let clipboard = window().navigator().clipboard();
-        let _ = clipboard.write_text(&format!("{origin}{path}"));
+        if !has_clipboard {
+            return false;
+        }
+        let written = navigator.clipboard().write_text(&format!("{origin}{path}"));
+        leptos::task::spawn_local(async move {
+            if wasm_bindgen_futures::JsFuture::from(written).await.is_ok() {
+                copied.try_set(true);
+                gloo_timers::future::TimeoutFuture::new(COPIED_SHOWN_MS).await;
+                copied.try_set(false);
+            }
+        });
         true
     }
     #[cfg(not(feature = "hydrate"))]
     {
-        let _ = path;
+        let _ = (path, copied);
         false
     }
+}
+
+/// How long "Link copied" shows.
+#[cfg(feature = "hydrate")]
+const COPIED_SHOWN_MS: u32 = 2000;
+
+/// A click with the main button and no modifier: one the page handles itself (others open a
+/// new tab or window, as the browser does with links).
+pub fn plain_click(event: &leptos::ev::MouseEvent) -> bool {
+    event.button() == 0
+        && !(event.ctrl_key() || event.meta_key() || event.shift_key() || event.alt_key())
+}
+
+/// Focuses `element` without scrolling it.
+fn focus_quietly(element: &leptos::web_sys::Element) {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        if let Some(element) = element.dyn_ref::<web_sys::HtmlElement>() {
+            let options = web_sys::FocusOptions::new();
+            options.set_prevent_scroll(true);
+            let _ = element.focus_with_options(&options);
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = element;
 }
 
 /// Milliseconds on the page's steady clock, as the follow-ups take them.

@@ -28,6 +28,33 @@ fn wants_search(event: &web_sys::KeyboardEvent) -> bool {
     !typing
 }
 
+/// Gives the keyboard back to the open room's composer (if a room is open), as Escape from
+/// the search leaves it.
+pub fn back_to_the_room() {
+    #[cfg(feature = "hydrate")]
+    {
+        use wasm_bindgen::JsCast;
+        let composer = document()
+            .query_selector("[data-testid=composer]")
+            .ok()
+            .flatten()
+            .and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok());
+        match composer {
+            Some(composer) => {
+                let _ = composer.focus();
+            }
+            None => {
+                if let Some(active) = document()
+                    .active_element()
+                    .and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok())
+                {
+                    let _ = active.blur();
+                }
+            }
+        }
+    }
+}
+
 #[component]
 pub fn SearchBox() -> impl IntoView {
     let Some(chat) = use_context::<Chat>() else {
@@ -61,21 +88,27 @@ pub fn SearchBox() -> impl IntoView {
             rooms
         })
     });
+    // A room the user left is no longer one to search in.
+    Effect::new(move |_| {
+        if let Some(chosen) = room.get()
+            && !rooms.with(|rooms| rooms.iter().any(|(id, _)| *id == chosen))
+        {
+            room.set(None);
+        }
+    });
     let submit = move |event: leptos::ev::SubmitEvent| {
         event.prevent_default();
         let Some(field) = field.get_untracked() else {
             return;
         };
         let query = field.value();
-        chat.act(|s| s.search_messages(&query, room.get_untracked()));
         chat.show(Panel::None);
+        chat.act(|s| s.search_messages(&query, room.get_untracked()));
     };
     let on_keydown = move |event: leptos::ev::KeyboardEvent| {
         if event.key() == "Escape" {
             state.update(|s| s.close_search());
-            if let Some(field) = field.get_untracked() {
-                let _ = field.blur();
-            }
+            back_to_the_room();
         }
     };
     view! {
@@ -94,6 +127,12 @@ pub fn SearchBox() -> impl IntoView {
             <select
                 aria-label="Search in"
                 data-testid="search-room"
+                // Again after the options are drawn anew (a room renamed), so the menu keeps
+                // showing the room searches are in.
+                prop:value=move || {
+                    rooms.track();
+                    room.get().map(|id| id.to_string()).unwrap_or_default()
+                }
                 on:change=move |event| {
                     room.set(event_target_value(&event).parse().ok().map(RoomId));
                 }

@@ -1,8 +1,10 @@
 //! The results panel of a message search, and the page shown for a message that cannot be
 //! opened (a permalink to a room the user is not in, or a message that does not exist).
 
-use super::handle::Chat;
+use super::handle::{Chat, Panel};
+use super::open_room::plain_click;
 use super::search::SearchStatus;
+use super::search_box::back_to_the_room;
 use super::time::{clock, day_label, local};
 use leptos::prelude::*;
 use protocol::{Fragment, SearchHit};
@@ -31,6 +33,7 @@ pub fn SearchResults() -> impl IntoView {
     let on_keydown = move |event: leptos::ev::KeyboardEvent| {
         if event.key() == "Escape" {
             state.update(|s| s.close_search());
+            back_to_the_room();
         }
     };
     let hits = move || {
@@ -49,12 +52,12 @@ pub fn SearchResults() -> impl IntoView {
         }
         .into_any(),
         Some(SearchStatus::Loaded) if hits().is_empty() && !more() => view! {
-            <p class="aside empty" data-testid="search-empty">"No messages match."</p>
+            <p class="aside empty" role="status" data-testid="search-empty">"No messages match."</p>
         }
         .into_any(),
         // A query of short words alone reads the newest messages a stretch at a time.
         Some(SearchStatus::Loaded) if hits().is_empty() => view! {
-            <p class="aside empty" data-testid="search-empty">
+            <p class="aside empty" role="status" data-testid="search-empty">
                 "No matches among the newest messages."
             </p>
         }
@@ -92,7 +95,7 @@ pub fn SearchResults() -> impl IntoView {
                 </For>
             </ol>
             <Show when=loading>
-                <p class="aside loading" data-testid="search-loading">"Searching…"</p>
+                <p class="aside loading" role="status" data-testid="search-loading">"Searching…"</p>
             </Show>
             <Show when=move || more() && !loading()>
                 <button
@@ -132,10 +135,11 @@ fn Hit(hit: SearchHit) -> impl IntoView {
     );
     let open = move |event: leptos::ev::MouseEvent| {
         // A new tab or window opens the permalink by itself.
-        if event.ctrl_key() || event.meta_key() || event.shift_key() || event.button() != 0 {
+        if !plain_click(&event) {
             return;
         }
         event.prevent_default();
+        chat.show(Panel::None);
         chat.act(|s| s.open_message(room, seq));
     };
     view! {
@@ -170,7 +174,7 @@ pub fn MessageUnavailable() -> impl IntoView {
         return ().into_any();
     };
     view! {
-        <div class="placeholder" data-testid="message-unavailable">
+        <div class="placeholder" role="status" data-testid="message-unavailable">
             <h1>"This message is not available"</h1>
             <p class="aside">
                 "It may have been deleted, or it is in a room you are not a member of."

@@ -15,7 +15,7 @@ use super::reading::Counts;
 use super::saved_outbox::SavedOutbox;
 use super::search::Search;
 use super::sync::{Refused, RequestIds};
-use super::timeline::{Entry, JoinedRoom, first_gap};
+use super::timeline::{Entry, JoinedRoom, gaps};
 use super::typing::Typists;
 use protocol::{
     ChatMessage, ClientCommand, ErrorCode, HISTORY_PAGE, LeftReason, Member, MessageId,
@@ -245,10 +245,16 @@ impl ChatState {
     }
 
     fn forget_room(&mut self, room: RoomId) {
+        // A message on its way to being opened there cannot be; one shown there is gone
+        // with its room.
         if let Some(jump) = &mut self.jump
             && jump.room == room
         {
-            jump.status = JumpStatus::Unavailable;
+            if jump.status == JumpStatus::Shown {
+                self.jump = None;
+            } else {
+                jump.status = JumpStatus::Unavailable;
+            }
         }
         self.joined.remove(&room);
         self.outbox.forget_room(room);
@@ -387,7 +393,9 @@ impl ChatState {
     /// the user chose it, the server is told (with the next follow-ups) it is the room to
     /// reopen next time.
     fn show_room(&mut self, room: RoomId, by_user: bool) {
-        if self.jump.is_some_and(|jump| jump.room != room) {
+        // The user moving elsewhere ends a message's opening (a room opening by itself, on
+        // the page's first greeting, leaves the "not available" page up).
+        if by_user && self.jump.is_some_and(|jump| jump.room != room) {
             self.jump = None;
         }
         let has_unread = self.counts(room).unread > 0;
@@ -415,6 +423,7 @@ impl ChatState {
     /// Searches messages (closing what was searched before); the request, unless the query is
     /// refused at once.
     pub fn search_messages(&mut self, query: &str, room: Option<RoomId>) -> Option<ClientCommand> {
+        self.close_overlays();
         let (search, command) = Search::start(query, room, &mut self.requests);
         self.search = Some(search);
         command
@@ -428,6 +437,18 @@ impl ChatState {
     /// Closes the results panel: the open room is back on screen.
     pub fn close_search(&mut self) {
         self.search = None;
+    }
+
+    /// Closes what covers the room pane (the results panel, the "not available" page): the
+    /// user chose something else to look at.
+    pub fn close_overlays(&mut self) {
+        self.search = None;
+        if self
+            .jump
+            .is_some_and(|jump| jump.status == JumpStatus::Unavailable)
+        {
+            self.jump = None;
+        }
     }
 
     /// Opens `room` around the message `seq` and highlights it (a search result, a
@@ -487,6 +508,14 @@ impl ChatState {
             }),
             _ => None,
         }
+    }
+
+    /// The message to open in `room` is still on its way (the view waits before it scrolls or
+    /// counts anything as seen).
+    pub fn opening_message(&self, room: RoomId) -> bool {
+        self.jump.is_some_and(|jump| {
+            jump.room == room && matches!(jump.status, JumpStatus::Waiting | JumpStatus::Loading(_))
+        })
     }
 
     /// The seq of the message highlighted in `room`, if one is.
@@ -748,10 +777,10 @@ impl ChatState {
         let mut commands = Vec::new();
         for (room_id, joined) in &mut self.joined {
             let timeline = &joined.timeline;
-            let gap = || first_gap(timeline);
+            let holes = || gaps(timeline);
             if let Some(fill) = joined
                 .sync
-                .hole_fill(*room_id, gap, now, &mut self.requests)
+                .hole_fill(*room_id, holes, now, &mut self.requests)
             {
                 commands.push(fill);
             }
@@ -832,7 +861,17 @@ impl ChatState {
         if let Some(jump) = &mut self.jump
             && jump.status == JumpStatus::Loading(request_id)
         {
-            jump.status = JumpStatus::Unavailable;
+            // Outside the room (or it is gone): the page says the message is not available.
+            // Anything else (too fast, a server failure) is said as it is.
+            if matches!(
+                code,
+                ErrorCode::NotJoined | ErrorCode::UnknownRoom | ErrorCode::StaffOnly
+            ) {
+                jump.status = JumpStatus::Unavailable;
+            } else {
+                self.jump = None;
+                self.alert(message, true);
+            }
             return;
         }
         let refused = self
@@ -1139,11 +1178,18 @@ impl ChatState {
                     jump.status = JumpStatus::Unavailable;
                     return;
                 };
+                let last = messages.last().map(|message| message.seq);
                 for message in messages {
                     joined.insert(message);
                 }
                 joined.beginning |= beginning;
-                joined.sync.opened_around();
+                if let Some(last) = last
+                    && gaps(&joined.timeline)
+                        .iter()
+                        .any(|(before, _)| *before == last)
+                {
+                    joined.sync.opened_around(last);
+                }
                 jump.status = if joined.holds(seq) {
                     JumpStatus::Shown
                 } else {

@@ -48,11 +48,14 @@ pub struct RoomSync {
     /// Fill the next hole without waiting: it comes from a (re)join or a partial page, not
     /// from a message that overtook another.
     fill_at_once: bool,
-    /// The first hole follows a page opened around a message (a search result, a permalink):
-    /// it may be long, so it is filled a page at a time, as the reader scrolls down to it.
-    newer_on_demand: bool,
-    /// The reader reached the hole: fill the next page of it.
+    /// A page opened around a message (a search result, a permalink) ends at this seq, and
+    /// the hole after it (the first starting there or later) may be long: it is filled a page
+    /// at a time, as the reader scrolls down to it. Other holes fill as usual.
+    newer_on_demand: Option<i64>,
+    /// The reader reached that hole: fill the next page of it.
     newer_wanted: bool,
+    /// The fill on its way is a page of that hole.
+    fill_is_newer: bool,
 }
 
 impl RoomSync {
@@ -85,65 +88,82 @@ impl RoomSync {
         self.older_request = None;
     }
 
-    /// The `missed` request for the room's first hole (`gap`: the seq before it and the seq
-    /// after it), unless one is on its way, fills are paused, or the hole is still waiting out
-    /// its grace period (`now`: milliseconds on any steady clock).
+    /// Of the room's holes (`gaps`: the seq before and the seq after each, in order), the one
+    /// after a page opened around a message, while it waits for the reader.
+    pub fn on_demand_gap(&self, gaps: &[(i64, i64)]) -> Option<(i64, i64)> {
+        let start = self.newer_on_demand?;
+        gaps.iter().find(|(before, _)| *before >= start).copied()
+    }
+
+    /// The `missed` request for the room's first hole (`gaps`: the seq before and the seq
+    /// after each hole, in order), unless one is on its way, fills are paused, or the hole is
+    /// still waiting out its grace period (`now`: milliseconds on any steady clock). The hole
+    /// after a page opened around a message is asked for only when the reader wants it.
     pub fn hole_fill(
         &mut self,
         room_id: RoomId,
-        gap: impl FnOnce() -> Option<(i64, i64)>,
+        gaps: impl FnOnce() -> Vec<(i64, i64)>,
         now: f64,
         ids: &mut RequestIds,
     ) -> Option<ClientCommand> {
         if self.fill_request.is_some() || self.fill_paused {
             return None;
         }
-        let Some((after_seq, before_seq)) = gap() else {
+        let gaps = gaps();
+        let newer = self.on_demand_gap(&gaps);
+        if newer.is_none() {
+            self.newer_on_demand = None;
+            self.newer_wanted = false;
+        }
+        if let Some(gap) = newer
+            && std::mem::take(&mut self.newer_wanted)
+        {
+            return Some(self.ask_fill(room_id, gap, true, ids));
+        }
+        let Some(gap) = gaps.into_iter().find(|gap| Some(*gap) != newer) else {
             self.hole_seen_at = None;
             self.fill_at_once = false;
-            self.newer_on_demand = false;
-            self.newer_wanted = false;
             return None;
         };
-        if self.newer_on_demand {
-            if !std::mem::take(&mut self.newer_wanted) {
-                return None;
-            }
-        } else {
-            let seen_at = *self.hole_seen_at.get_or_insert(now);
-            if !self.fill_at_once && now - seen_at < HOLE_GRACE_MS {
-                return None;
-            }
+        let seen_at = *self.hole_seen_at.get_or_insert(now);
+        if !self.fill_at_once && now - seen_at < HOLE_GRACE_MS {
+            return None;
         }
-        let request_id = ids.issue();
-        self.fill_request = Some(request_id);
         self.hole_seen_at = None;
         self.fill_at_once = false;
-        Some(ClientCommand::Missed {
+        Some(self.ask_fill(room_id, gap, false, ids))
+    }
+
+    fn ask_fill(
+        &mut self,
+        room_id: RoomId,
+        (after_seq, before_seq): (i64, i64),
+        newer: bool,
+        ids: &mut RequestIds,
+    ) -> ClientCommand {
+        let request_id = ids.issue();
+        self.fill_request = Some(request_id);
+        self.fill_is_newer = newer;
+        ClientCommand::Missed {
             request_id,
             room_id,
             after_seq,
             before_seq: Some(before_seq),
-        })
+        }
     }
 
-    /// The room was (re)joined: a hole its latest messages leave is filled at once (a hole
-    /// after a page opened around a message too: what a reconnect missed may lie past it).
+    /// The room was (re)joined: a hole its latest messages leave is filled at once (the hole
+    /// after a page opened around a message still waits for the reader).
     pub fn rejoined(&mut self) {
         self.fill_paused = false;
         self.fill_at_once = true;
-        self.newer_on_demand = false;
     }
 
-    /// A page around a message arrived: the hole after it is filled only on demand.
-    pub fn opened_around(&mut self) {
-        self.newer_on_demand = true;
+    /// A page around a message arrived, ending at seq `last`, with a hole after it: that hole
+    /// is filled only on demand.
+    pub fn opened_around(&mut self, last: i64) {
+        self.newer_on_demand = Some(last);
         self.newer_wanted = false;
-    }
-
-    /// The hole after a page opened around a message waits for the reader.
-    pub fn newer_on_demand(&self) -> bool {
-        self.newer_on_demand
     }
 
     /// The reader reached that hole: its next page is asked for (by the follow-ups), unless
@@ -156,7 +176,7 @@ impl RoomSync {
 
     /// A page of that hole is on its way.
     pub fn loading_newer(&self) -> bool {
-        self.newer_on_demand && self.fill_request.is_some()
+        self.fill_is_newer && self.fill_request.is_some()
     }
 
     /// A fill's page arrived. An empty one (nothing where a hole was) pauses fills, so the

@@ -110,6 +110,14 @@ impl JoinedRoom {
         first_gap(&self.timeline)
     }
 
+    /// Where the hole after a page opened around a message begins (the seq before it), while
+    /// it waits for the reader to scroll down to it.
+    pub fn newer_hole(&self) -> Option<i64> {
+        self.sync
+            .on_demand_gap(&gaps(&self.timeline))
+            .map(|(before, _)| before)
+    }
+
     /// Adds a message in seq order; `false` if its seq was already held (a message can arrive
     /// both in `joined.recent` and live). Of two copies of one seq the later state wins: a
     /// page read before an edit or deletion must not bring the old text back.
@@ -163,19 +171,26 @@ fn messages(timeline: &[Entry]) -> impl Iterator<Item = &ChatMessage> {
     })
 }
 
-/// The first hole in the seqs of `timeline`: the seq before it and the seq after it. Apart
-/// from [`JoinedRoom::first_gap`] so that it can be asked while the room's requests are
-/// borrowed.
+/// The first hole in the seqs of `timeline`: the seq before it and the seq after it.
 pub fn first_gap(timeline: &[Entry]) -> Option<(i64, i64)> {
+    gaps(timeline).into_iter().next()
+}
+
+/// Every hole in the seqs of `timeline`, in order: the seq before each and the seq after it.
+/// Apart from [`JoinedRoom`] so that it can be asked while the room's requests are borrowed.
+pub fn gaps(timeline: &[Entry]) -> Vec<(i64, i64)> {
     let mut seqs = messages(timeline).map(|message| message.seq);
-    let mut previous = seqs.next()?;
+    let Some(mut previous) = seqs.next() else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
     for seq in seqs {
         if seq > previous + 1 {
-            return Some((previous, seq));
+            found.push((previous, seq));
         }
         previous = seq;
     }
-    None
+    found
 }
 
 /// Whether `candidate` is a later state of the same message than `held`: deleted beats not

@@ -133,15 +133,23 @@ fn RoomPane() -> impl IntoView {
                         }
                     })
             }}
-            {move || match (panel.get(), active.get()) {
-                _ if unavailable.get() => view! { <MessageUnavailable /> }.into_any(),
-                _ if searching.get() => view! { <SearchResults /> }.into_any(),
-                (Panel::Browse, _) => view! { <BrowseRooms /> }.into_any(),
-                (Panel::NewRoom, _) => view! { <NewRoom /> }.into_any(),
-                (Panel::NewMessage, _) => view! { <NewMessage /> }.into_any(),
-                (_, Some(id)) => view! { <OpenRoom id /> }.into_any(),
-                (_, None) => view! { <Welcome /> }.into_any(),
-            }}
+            <Show when=move || unavailable.get()>
+                <MessageUnavailable />
+            </Show>
+            <Show when=move || searching.get() && !unavailable.get()>
+                <SearchResults />
+            </Show>
+            // Covered, not taken down, while results show: the room keeps its scroll position
+            // and the composer what was typed in it.
+            <div class="pane-main" class:covered=move || searching.get() || unavailable.get()>
+                {move || match (panel.get(), active.get()) {
+                    (Panel::Browse, _) => view! { <BrowseRooms /> }.into_any(),
+                    (Panel::NewRoom, _) => view! { <NewRoom /> }.into_any(),
+                    (Panel::NewMessage, _) => view! { <NewMessage /> }.into_any(),
+                    (_, Some(id)) => view! { <OpenRoom id /> }.into_any(),
+                    (_, None) => view! { <Welcome /> }.into_any(),
+                }}
+            </div>
         </section>
     }
     .into_any()

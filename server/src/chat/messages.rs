@@ -213,7 +213,9 @@ pub async fn around(
     .await?;
     let page = protocol::HISTORY_PAGE as u64;
     let (mut messages, beginning) = messages::before(&state.db, room_id, seq, page / 2).await?;
-    let from = messages.last().map_or(seq - 1, |message| message.seq);
+    let from = messages
+        .last()
+        .map_or(seq.saturating_sub(1), |message| message.seq);
     let rest = page - messages.len() as u64;
     messages.extend(messages::after(&state.db, room_id, from, None, rest).await?);
     Ok(Some(ServerEvent::Around {

@@ -12,6 +12,10 @@ use protocol::{
     ErrorCode, MessageId, RequestId, RoomId, SEARCH_PAGE, SearchHit, ServerEvent, UserSummary,
 };
 
+/// Searches a node runs at once; the rest wait their turn. A search holds one database
+/// connection while it runs, and SQLite's pool has four: posts and pages keep the others.
+pub const AT_ONCE: usize = 2;
+
 fn problem(problem: QueryProblem) -> Refusal {
     let code = match problem {
         QueryProblem::Empty => ErrorCode::EmptyQuery,
@@ -75,7 +79,10 @@ pub async fn search(
         rooms,
         before,
     };
-    let (found, next) = search::find(&state.db, &filter, SEARCH_PAGE).await?;
+    let (found, next) = {
+        let _turn = state.search_gate.acquire().await;
+        search::find(&state.db, &filter, SEARCH_PAGE).await?
+    };
     let hits = found
         .into_iter()
         .map(|(message, room)| SearchHit {

@@ -7,9 +7,9 @@
 //! stops after a page; on PostgreSQL `LIKE '%word%'` (wildcards escaped), which the `pg_trgm`
 //! index answers. Shorter words have no trigram to look up, so they are checked on the rows
 //! the rest of the query narrows down to (`instr` / `strpos`): the other words, the author, or
-//! the room. A query of short words alone, with none of those, reads the messages newest first
-//! a stretch at a time ([`WINDOW`] messages, at most [`WINDOWS_PER_PAGE`] a page), so that a
-//! page costs a bounded scan however rare the word; its `next` then says where to go on.
+//! the room. A query without a word for the index reads the messages newest first a stretch at
+//! a time ([`WINDOW`] messages, at most [`WINDOWS_PER_PAGE`] a page), so that a page costs a
+//! bounded scan however rare its words (or author) are; its `next` then says where to go on.
 
 use super::messages::{self, entity as message_entity};
 use super::rooms::{self, Room};
@@ -17,7 +17,9 @@ use super::users;
 use crate::chat::access::ReadScope;
 use protocol::{ChatMessage, MessageId, RoomId, RoomKind, UserId};
 use sea_orm::entity::prelude::*;
-use sea_orm::{DbBackend, FromQueryResult, QueryOrder, Statement, Value};
+use sea_orm::{
+    ConnectionTrait, DbBackend, FromQueryResult, QueryOrder, Statement, TransactionTrait, Value,
+};
 
 /// What to look for, already resolved to ids.
 #[derive(Debug, Clone)]
@@ -32,7 +34,7 @@ pub struct Filter<'a> {
     pub author: Option<UserId>,
     /// Only messages in these rooms.
     pub rooms: Option<Vec<RoomId>>,
-    /// Only messages older than this one (the previous page's last).
+    /// Only messages older than this one (where the previous page stopped).
     pub before: Option<MessageId>,
 }
 
@@ -42,6 +44,14 @@ pub const WINDOW: u64 = 25_000;
 /// Stretches such a query reads for one page at most.
 pub const WINDOWS_PER_PAGE: usize = 4;
 
+/// How a query without a word for the index reads the messages: stretches of `size`, at most
+/// `per_page` of them for one page.
+#[derive(Debug, Clone, Copy)]
+struct Windows {
+    size: u64,
+    per_page: usize,
+}
+
 /// One page of matches, newest first, each with its room; and the `before` of the next page,
 /// when more may follow.
 pub async fn find(
@@ -49,12 +59,23 @@ pub async fn find(
     filter: &Filter<'_>,
     limit: usize,
 ) -> Result<(Vec<(ChatMessage, Room)>, Option<MessageId>), DbErr> {
+    let windows = Windows {
+        size: WINDOW,
+        per_page: WINDOWS_PER_PAGE,
+    };
+    find_with(db, filter, limit, windows).await
+}
+
+async fn find_with(
+    db: &DatabaseConnection,
+    filter: &Filter<'_>,
+    limit: usize,
+    windows: Windows,
+) -> Result<(Vec<(ChatMessage, Room)>, Option<MessageId>), DbErr> {
     if filter.rooms.as_ref().is_some_and(Vec::is_empty) {
         return Ok((Vec::new(), None));
     }
-    let narrowed =
-        !filter.indexed_words.is_empty() || filter.author.is_some() || filter.rooms.is_some();
-    let (ids, next) = if narrowed {
+    let (ids, next) = if !filter.indexed_words.is_empty() {
         let statement = matching_ids(db.get_database_backend(), filter, None, limit + 1);
         let mut ids = ids_of(db, statement).await?;
         let next = (ids.len() > limit).then(|| {
@@ -63,13 +84,15 @@ pub async fn find(
         });
         (ids, next)
     } else {
-        windowed_ids(db, filter, limit).await?
+        windowed_ids(db, filter, limit, windows).await?
     };
     if ids.is_empty() {
         return Ok((Vec::new(), next));
     }
+    // Deleted since the ids were read: not found either.
     let rows = message_entity::Entity::find()
         .filter(message_entity::Column::Id.is_in(ids))
+        .filter(message_entity::Column::DeletedAt.is_null())
         .order_by_desc(message_entity::Column::Id)
         .find_also_related(users::entity::Entity)
         .all(db)
@@ -100,36 +123,50 @@ struct IdRow {
     id: i64,
 }
 
+/// The ids a matching query finds.
+///
+/// On PostgreSQL the query is planned for its values every time. Statements are prepared and
+/// cached, and after a few runs PostgreSQL may switch to one generic plan that cannot tell a
+/// common word from a rare one: at a million messages that plan took seconds where the right
+/// one (walk the newest messages, or look the rare word up in the trigram index) takes well
+/// under one millisecond.
 async fn ids_of(db: &DatabaseConnection, statement: Statement) -> Result<Vec<i64>, DbErr> {
-    Ok(IdRow::find_by_statement(statement)
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|row| row.id)
-        .collect())
+    let rows = if db.get_database_backend() == DbBackend::Postgres {
+        let txn = db.begin().await?;
+        txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
+            .await?;
+        let rows = IdRow::find_by_statement(statement).all(&txn).await?;
+        txn.commit().await?;
+        rows
+    } else {
+        IdRow::find_by_statement(statement).all(db).await?
+    };
+    Ok(rows.into_iter().map(|row| row.id).collect())
 }
 
-/// The matches of a query that nothing narrows, read a [`WINDOW`] of messages at a time (by
+/// The matches of a query with no word for the index, read a [`WINDOW`] of messages at a time (by
 /// the primary key, newest first) until a page is full or [`WINDOWS_PER_PAGE`] were read.
 async fn windowed_ids(
     db: &DatabaseConnection,
     filter: &Filter<'_>,
     limit: usize,
+    windows: Windows,
 ) -> Result<(Vec<i64>, Option<MessageId>), DbErr> {
     let backend = db.get_database_backend();
     let mut ids: Vec<i64> = Vec::new();
     let mut before = filter.before.map_or(i64::MAX, |before| before.0);
-    for _ in 0..WINDOWS_PER_PAGE {
+    for _ in 0..windows.per_page {
         let window = WindowRow::find_by_statement(Statement::from_sql_and_values(
             backend,
             format!(
                 "SELECT MIN(id) AS low, COUNT(*) AS counted FROM \
-                 (SELECT id FROM messages WHERE id < {} ORDER BY id DESC LIMIT {WINDOW}) w",
+                 (SELECT id FROM messages WHERE id < {} ORDER BY id DESC LIMIT {}) w",
                 if backend == DbBackend::Postgres {
                     "$1"
                 } else {
                     "?"
-                }
+                },
+                windows.size
             ),
             [before.into()],
         ))
@@ -151,7 +188,7 @@ async fn windowed_ids(
             let last = MessageId(ids[limit - 1]);
             return Ok((ids, Some(last)));
         }
-        if counted < WINDOW as i64 {
+        if counted < windows.size as i64 {
             return Ok((ids, None));
         }
         before = low;
@@ -213,7 +250,14 @@ fn matching_ids(
     } else {
         sql.push("SELECT m.id AS id FROM messages m ");
     }
-    sql.push("JOIN room_members rm ON rm.room_id = m.room_id AND rm.user_id = ");
+    // Without the index or a chosen room, SQLite must walk the messages newest first and stop
+    // at a page, too; left to itself it starts from the user's memberships and reads all of
+    // each room's messages in the stretch before sorting them.
+    let walk_messages = backend == DbBackend::Sqlite && !fts && filter.rooms.is_none();
+    // The read rule, as `ReadScope::admits` states it (its test holds it to the policy): a
+    // member of the room (this join), and no staff-only room unless the viewer is staff.
+    sql.push(if walk_messages { "CROSS JOIN" } else { "JOIN" });
+    sql.push(" room_members rm ON rm.room_id = m.room_id AND rm.user_id = ");
     sql.bind(filter.user.0);
     sql.push(" JOIN rooms r ON r.id = m.room_id WHERE m.deleted_at IS NULL AND m.search_text IS NOT NULL");
     if !filter.scope.staff_only_rooms {
@@ -289,6 +333,114 @@ fn like_escaped(word: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::{messages::entity as message, rooms, users};
+    use sea_orm::ActiveModelTrait;
+    use sea_orm::ActiveValue::Set;
+
+    /// A fresh SQLite file with one user, a member of room A but not of room B, and `count`
+    /// messages alternating between the two (odd ids in A); the user's id.
+    async fn alternating(count: i64) -> (DatabaseConnection, UserId, std::path::PathBuf) {
+        let path =
+            std::env::temp_dir().join(format!("whisper-search-{}-{count}.db", std::process::id()));
+        let _ = std::fs::remove_file(&path);
+        let db = crate::db::connect(&format!("sqlite://{}?mode=rwc", path.display()))
+            .await
+            .unwrap();
+        let user = users::create(
+            &db,
+            users::NewUser {
+                username: "ada",
+                password_hash: String::new(),
+                is_admin: false,
+                is_staff: false,
+            },
+        )
+        .await
+        .unwrap();
+        let user_id = UserId(user.id);
+        let a = rooms::create(&db, "a", RoomKind::Open, None).await.unwrap();
+        let b = rooms::create(&db, "b", RoomKind::Open, None).await.unwrap();
+        rooms::add_member(&db, &a, user_id).await.unwrap();
+        for n in 1..=count {
+            let (room, body) = if n % 2 == 1 {
+                (&a, "hi from a")
+            } else {
+                (&b, "hi from b")
+            };
+            message::ActiveModel {
+                room_id: Set(room.id),
+                seq: Set(n),
+                author_id: Set(user.id),
+                body: Set(body.into()),
+                search_text: Set(Some(body.into())),
+                created_at: Set(chrono::Utc::now()),
+                ..Default::default()
+            }
+            .insert(&db)
+            .await
+            .unwrap();
+        }
+        (db, user_id, path)
+    }
+
+    /// Every page of a search for `word`, as (ids, next).
+    async fn pages(
+        db: &DatabaseConnection,
+        user: UserId,
+        word: &str,
+        limit: usize,
+        windows: Windows,
+    ) -> Vec<(Vec<i64>, Option<MessageId>)> {
+        let mut filter = Filter {
+            user,
+            scope: ReadScope {
+                staff_only_rooms: false,
+            },
+            indexed_words: Vec::new(),
+            short_words: vec![word],
+            author: None,
+            rooms: None,
+            before: None,
+        };
+        let mut pages = Vec::new();
+        loop {
+            let (hits, next) = find_with(db, &filter, limit, windows).await.unwrap();
+            let ids = hits.iter().map(|(message, _)| message.id.0).collect();
+            pages.push((ids, next));
+            match next {
+                Some(next) => filter.before = Some(next),
+                None => return pages,
+            }
+        }
+    }
+
+    /// A query with no word for the index reads a bounded stretch per page, stops at a full
+    /// page, goes on where it stopped, and finds every readable match once.
+    #[tokio::test]
+    async fn short_words_page_through_bounded_windows() {
+        let (db, user, path) = alternating(30).await;
+        let windows = Windows {
+            size: 4,
+            per_page: 2,
+        };
+        // A full page within two windows: it ends at its last hit.
+        let found = pages(&db, user, "hi", 3, windows).await;
+        assert_eq!(found[0], (vec![29, 27, 25], Some(MessageId(25))));
+        let all: Vec<i64> = found.iter().flat_map(|(ids, _)| ids.clone()).collect();
+        assert_eq!(
+            all,
+            (1..=30).rev().filter(|n| n % 2 == 1).collect::<Vec<_>>()
+        );
+        // Two windows read without filling a page: it ends where they ended.
+        let found = pages(&db, user, "hi", 10, windows).await;
+        assert_eq!(found[0], (vec![29, 27, 25, 23], Some(MessageId(23))));
+        // Nothing anywhere: empty pages that still go on, until the oldest message.
+        let found = pages(&db, user, "zz", 10, windows).await;
+        assert!(found.iter().all(|(ids, _)| ids.is_empty()));
+        assert_eq!(found.len(), 4, "30 messages, 8 a page");
+        db.close().await.unwrap();
+        let _ = std::fs::remove_file(path);
+    }
 
     #[test]
     fn words_are_quoted_and_escaped() {

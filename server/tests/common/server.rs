@@ -100,6 +100,16 @@ impl TestServer {
     }
 }
 
+/// Settings for tests that post, join and search quickly on purpose: limits no test reaches
+/// by accident (the limits themselves are tested with the defaults).
+pub fn generous_limits(database_url: &str) -> Config {
+    let mut config = Config::for_database(database_url);
+    config.sends_per_second = 10_000;
+    config.joins_per_second = 10_000;
+    config.searches_per_second = 10_000;
+    config
+}
+
 /// A server started with `config`, with admin `root` (staff) and the given plain users, all
 /// signed in.
 pub async fn server_with_users(

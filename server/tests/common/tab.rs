@@ -216,6 +216,16 @@ impl Tab {
         .await
     }
 
+    /// Posts and returns the stored message, as it came back to this tab.
+    pub async fn post(&mut self, room: protocol::RoomId, body: &str) -> protocol::ChatMessage {
+        self.say(room, body).await;
+        self.until(|event| match event {
+            protocol::ServerEvent::Message { message } if message.body == body => Some(message),
+            _ => None,
+        })
+        .await
+    }
+
     /// The error answering `request_id`.
     pub async fn error_for(&mut self, request_id: protocol::RequestId) -> protocol::ErrorCode {
         self.until(|event| match event {
