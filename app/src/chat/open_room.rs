@@ -286,7 +286,8 @@ pub fn OpenRoom(id: RoomId) -> impl IntoView {
             let height = list.scroll_height();
             let (first_before, last_before) = drawn_edges.get_value();
             let prepended = first_before.is_some() && first_before != edges.0;
-            let appended = last_before != edges.1;
+            // The first drawing appends nothing: it is what the room opened with.
+            let appended = last_before.is_some() && last_before != edges.1;
             if pinned.get_value() {
                 list.set_scroll_top(height);
             } else if prepended {

@@ -29,10 +29,10 @@ fn wants_search(event: &web_sys::KeyboardEvent) -> bool {
 }
 
 /// Gives the keyboard back to the open room's composer (if a room is open), as Escape from
-/// the search leaves it.
+/// the search leaves it: once the room is shown again, in the next frame.
 pub fn back_to_the_room() {
     #[cfg(feature = "hydrate")]
-    {
+    request_animation_frame(|| {
         use wasm_bindgen::JsCast;
         let composer = document()
             .query_selector("[data-testid=composer]")
@@ -52,7 +52,7 @@ pub fn back_to_the_room() {
                 }
             }
         }
-    }
+    });
 }
 
 #[component]
