@@ -38,7 +38,7 @@ pub struct Filter<'a> {
     pub before: Option<MessageId>,
 }
 
-/// Messages a query of short words alone reads per stretch.
+/// Messages a query without a word for the index reads per stretch.
 pub const WINDOW: u64 = 25_000;
 
 /// Stretches such a query reads for one page at most.
