@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{Tab, generous_limits, server_with_users};
+use common::{Tab, TestServer, generous_limits, server_with_users};
 use protocol::{
     ClientCommand, ErrorCode, HISTORY_PAGE, MessageId, RoomId, RoomKind, SEARCH_PAGE, SearchHit,
     ServerEvent, UserId,
@@ -24,6 +24,29 @@ on_both_databases!(
     around_opens_a_page_on_each_side,
     the_migration_indexes_messages_stored_before_it,
 );
+
+/// A server with these users signed in, each in one tab that has joined every one of the open
+/// rooms `titles` (created by the admin, in this order).
+async fn in_rooms(
+    db: &str,
+    names: &[&str],
+    titles: &[&str],
+) -> (TestServer, Vec<RoomId>, Vec<Tab>) {
+    let (server, mut admin, users) = server_with_users(generous_limits(db), names).await;
+    let mut rooms = Vec::new();
+    for title in titles {
+        rooms.push(server.create_room(&mut admin, title, false).await);
+    }
+    let mut tabs = Vec::new();
+    for user in &users {
+        let (mut tab, _) = Tab::open(&server, user).await;
+        for room in &rooms {
+            tab.join(*room).await;
+        }
+        tabs.push(tab);
+    }
+    (server, rooms, tabs)
+}
 
 /// One page of a search: its hits and whether more follow, or the error's code.
 async fn search_page(
@@ -74,10 +97,8 @@ fn user_of(hello: &ServerEvent) -> UserId {
 }
 
 async fn words_match_as_substrings_in_any_case_and_script(db: String) {
-    let (server, mut admin, users) = server_with_users(generous_limits(&db), &["ada"]).await;
-    let room = server.create_room(&mut admin, "general", false).await;
-    let (mut tab, _) = Tab::open(&server, &users[0]).await;
-    tab.join(room).await;
+    let (_server, rooms, mut tabs) = in_rooms(&db, &["ada"], &["general"]).await;
+    let (room, mut tab) = (rooms[0], tabs.remove(0));
     for body in [
         "Deploying the release tonight",
         "明日東京で会いましょう",
@@ -130,10 +151,8 @@ async fn words_match_as_substrings_in_any_case_and_script(db: String) {
 }
 
 async fn syntax_characters_are_just_text(db: String) {
-    let (server, mut admin, users) = server_with_users(generous_limits(&db), &["ada"]).await;
-    let room = server.create_room(&mut admin, "general", false).await;
-    let (mut tab, _) = Tab::open(&server, &users[0]).await;
-    tab.join(room).await;
+    let (_server, rooms, mut tabs) = in_rooms(&db, &["ada"], &["general"]).await;
+    let (room, mut tab) = (rooms[0], tabs.remove(0));
     for body in [
         "say \"hello\" NOT goodbye",
         "glob a*b and 100% sure_thing",
@@ -165,15 +184,9 @@ async fn syntax_characters_are_just_text(db: String) {
 }
 
 async fn short_words_are_matched_within_what_the_rest_narrows(db: String) {
-    let (server, mut admin, users) = server_with_users(generous_limits(&db), &["ada", "ben"]).await;
-    let general = server.create_room(&mut admin, "general", false).await;
-    let random = server.create_room(&mut admin, "random", false).await;
-    let (mut ada, _) = Tab::open(&server, &users[0]).await;
-    let (mut ben, _) = Tab::open(&server, &users[1]).await;
-    for room in [general, random] {
-        ada.join(room).await;
-        ben.join(room).await;
-    }
+    let (_server, rooms, mut tabs) = in_rooms(&db, &["ada", "ben"], &["general", "random"]).await;
+    let (general, random) = (rooms[0], rooms[1]);
+    let (mut ada, mut ben) = (tabs.remove(0), tabs.remove(0));
     ada.post(general, "go team meeting").await;
     ada.post(general, "team lunch").await;
     ben.post(random, "Go Go Go").await;
@@ -198,15 +211,10 @@ async fn short_words_are_matched_within_what_the_rest_narrows(db: String) {
 }
 
 async fn filters_narrow_by_author_and_room(db: String) {
-    let (server, mut admin, users) = server_with_users(generous_limits(&db), &["ada", "ben"]).await;
-    let general = server.create_room(&mut admin, "general", false).await;
-    let general_two = server.create_room(&mut admin, "General 2", false).await;
-    let (mut ada, _) = Tab::open(&server, &users[0]).await;
-    let (mut ben, _) = Tab::open(&server, &users[1]).await;
-    for room in [general, general_two] {
-        ada.join(room).await;
-        ben.join(room).await;
-    }
+    let (_server, rooms, mut tabs) =
+        in_rooms(&db, &["ada", "ben"], &["general", "General 2"]).await;
+    let (general, general_two) = (rooms[0], rooms[1]);
+    let (mut ada, mut ben) = (tabs.remove(0), tabs.remove(0));
     ada.post(general, "status report from ada").await;
     ben.post(general, "status report from ben").await;
     ben.post(general_two, "status report, second room").await;
@@ -320,10 +328,8 @@ async fn only_what_the_user_may_read_now_is_found(db: String) {
 }
 
 async fn edits_and_deletions_change_what_is_found(db: String) {
-    let (server, mut admin, users) = server_with_users(generous_limits(&db), &["ada"]).await;
-    let room = server.create_room(&mut admin, "general", false).await;
-    let (mut tab, _) = Tab::open(&server, &users[0]).await;
-    tab.join(room).await;
+    let (_server, rooms, mut tabs) = in_rooms(&db, &["ada"], &["general"]).await;
+    let (room, mut tab) = (rooms[0], tabs.remove(0));
     let typo = tab.post(room, "the meetign is at noon").await;
     let gone = tab.post(room, "secret password hunter2").await;
     let id = typo.id;
@@ -350,10 +356,8 @@ async fn edits_and_deletions_change_what_is_found(db: String) {
 }
 
 async fn results_page_newest_first_without_repeats(db: String) {
-    let (server, mut admin, users) = server_with_users(generous_limits(&db), &["ada"]).await;
-    let room = server.create_room(&mut admin, "general", false).await;
-    let (mut tab, _) = Tab::open(&server, &users[0]).await;
-    tab.join(room).await;
+    let (_server, rooms, mut tabs) = in_rooms(&db, &["ada"], &["general"]).await;
+    let (room, mut tab) = (rooms[0], tabs.remove(0));
     let total = 2 * SEARCH_PAGE + 5;
     for n in 0..total {
         tab.post(room, &format!("paged message {n}")).await;
@@ -479,10 +483,8 @@ async fn around_opens_a_page_on_each_side(db: String) {
 
 async fn the_migration_indexes_messages_stored_before_it(db: String) {
     use migration::{Migrator, MigratorTrait};
-    let (server, mut admin, users) = server_with_users(generous_limits(&db), &["ada"]).await;
-    let room = server.create_room(&mut admin, "general", false).await;
-    let (mut tab, _) = Tab::open(&server, &users[0]).await;
-    tab.join(room).await;
+    let (server, rooms, mut tabs) = in_rooms(&db, &["ada"], &["general"]).await;
+    let (room, mut tab) = (rooms[0], tabs.remove(0));
     tab.post(room, "Written BEFORE search existed").await;
     let gone = tab.post(room, "deleted before search existed").await;
     let id = gone.id;

@@ -137,6 +137,10 @@ pub async fn delete(
     Ok(None)
 }
 
+/// What a user paging through history too fast is told (a page opened around a message is
+/// such a page too).
+const HISTORY_TOO_FAST: &str = "Loading history too fast; wait a moment.";
+
 /// History and catch-up pages share one per-user limit, and the policy's `Read`.
 async fn may_read_pages(
     state: &AppState,
@@ -156,13 +160,7 @@ pub async fn history(
     before_seq: i64,
     request_id: RequestId,
 ) -> Result<Option<ServerEvent>, Refusal> {
-    may_read_pages(
-        state,
-        user,
-        room_id,
-        "Loading history too fast; wait a moment.",
-    )
-    .await?;
+    may_read_pages(state, user, room_id, HISTORY_TOO_FAST).await?;
     let (messages, complete) = messages::before(
         &state.db,
         room_id,
@@ -204,13 +202,7 @@ pub async fn around(
     seq: i64,
     request_id: RequestId,
 ) -> Result<Option<ServerEvent>, Refusal> {
-    may_read_pages(
-        state,
-        user,
-        room_id,
-        "Loading history too fast; wait a moment.",
-    )
-    .await?;
+    may_read_pages(state, user, room_id, HISTORY_TOO_FAST).await?;
     let page = protocol::HISTORY_PAGE as u64;
     let (mut messages, beginning) = messages::before(&state.db, room_id, seq, page / 2).await?;
     let from = messages
