@@ -17,6 +17,7 @@ mod m20261122_000003_create_rooms_and_messages;
 mod m20261203_000004_room_kinds;
 mod m20261204_000005_read_state;
 mod m20261205_000006_message_search;
+mod m20261206_000007_lighter_search_index;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000004_room_kinds::Migration),
             Box::new(m20261204_000005_read_state::Migration),
             Box::new(m20261205_000006_message_search::Migration),
+            Box::new(m20261206_000007_lighter_search_index::Migration),
         ]
     }
 }
