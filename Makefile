@@ -14,9 +14,10 @@ NATIVE := -p protocol -p migration -p server -p bench
 
 .PHONY: run dev test tools fmt-check lint wasm-check unit e2e release clean-e2e
 
-## Build the optimised site and serve it on http://127.0.0.1:3000 (SQLite file whisper.db).
-run: tools
-	cargo leptos serve --release
+## Build the optimised site and serve it on http://127.0.0.1:3000 (SQLite file whisper.db):
+## the release binary, with the site (precompressed) inside it, as it is deployed.
+run: release
+	./target/release/whisper
 
 ## Rebuild and restart on every change.
 dev: tools
@@ -48,7 +49,8 @@ e2e:
 	cargo leptos build
 	cd end2end && npx playwright test
 
-## Optimised build only (wasm-opt applied); prints the bundle's size.
+## Optimised build only (wasm-opt applied, Brotli and gzip copies embedded in the binary);
+## prints the bundle's sizes.
 release: tools
-	cargo leptos build --release
-	@ls -l target/site/pkg/whisper.wasm && gzip -9 -c target/site/pkg/whisper.wasm | wc -c | xargs echo "gzip bytes:"
+	cargo leptos build --release --precompress
+	@ls -l target/site/pkg/whisper.wasm*

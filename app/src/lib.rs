@@ -35,7 +35,7 @@ mod pages;
 pub mod viewer;
 
 use leptos::prelude::*;
-use leptos_meta::{MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_meta::{MetaTags, Title, provide_meta_context};
 use leptos_router::{
     ParamSegment, SsrMode, StaticSegment,
     components::{Route, Router, Routes},
@@ -53,6 +53,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 // No favicon file: an inline empty icon keeps the browser from requesting one.
                 <link rel="icon" href="data:," />
+                // From the shell, which knows where this build's files are (`site_pkg_dir`).
+                <link rel="stylesheet" id="leptos" href=format!("/{}/whisper.css", options.site_pkg_dir) />
                 <AutoReload options=options.clone() />
                 <HydrationScripts options />
                 <MetaTags />
@@ -98,7 +100,6 @@ pub fn App() -> impl IntoView {
     viewer::provide_viewer();
 
     view! {
-        <Stylesheet id="leptos" href="/pkg/whisper.css" />
         <Title text="Whisper" />
         <Router>
             <Routes fallback=pages::not_found::NotFound>

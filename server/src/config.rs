@@ -65,9 +65,10 @@ pub struct Config {
     #[arg(long, env = "WHISPER_LISTEN", default_value = "127.0.0.1:3000")]
     pub listen: SocketAddr,
 
-    /// Folder with the built site (the WASM bundle and CSS under `pkg/`).
-    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
-    pub site_root: PathBuf,
+    /// Folder with the built site (the WASM bundle and CSS under `pkg/`). Unset: the site a
+    /// release binary carries inside itself, or else `target/site`.
+    #[arg(long, env = "LEPTOS_SITE_ROOT")]
+    pub site_root: Option<PathBuf>,
 
     /// Mark the session cookie `Secure` (set this when serving over HTTPS).
     #[arg(long, env = "WHISPER_COOKIE_SECURE")]

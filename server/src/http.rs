@@ -11,6 +11,7 @@
 //! - [`admin`]: the admin area's form handlers (users, rooms).
 //! - [`health`]: `/healthz` and `/readyz`.
 //! - [`metrics`]: `/metrics` for Prometheus, behind a bearer token.
+//! - [`site`]: the WASM bundle, JavaScript and CSS (embedded in release builds), and caching.
 
 pub mod admin;
 pub mod auth;
@@ -18,3 +19,4 @@ pub mod health;
 pub mod metrics;
 pub mod security_headers;
 pub mod serve;
+pub mod site;

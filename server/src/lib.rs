@@ -60,7 +60,7 @@ use crate::fanout::broker::Broker;
 use crate::fanout::broker::local::LocalBroker;
 use crate::fanout::broker::redis::RedisBroker;
 use crate::fanout::hub::Hub;
-use crate::http::{admin, auth, health, security_headers, serve};
+use crate::http::{admin, auth, health, security_headers, serve, site};
 use crate::metrics::Metrics;
 use crate::state::{AppState, SetupState};
 use app::backend::SharedBackend;
@@ -73,6 +73,7 @@ use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::future::Future;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -83,10 +84,15 @@ use tower_http::trace::TraceLayer;
 /// Opens the database (applying migrations) and builds the shared state.
 pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let db = db::connect(&config.database_url).await?;
+    let embedded_site = config.site_root.is_none() && site::is_embedded();
+    let site_root = config
+        .site_root
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("target/site"));
     let leptos_options = LeptosOptions::builder()
         .output_name("whisper")
-        .site_root(config.site_root.to_string_lossy().into_owned())
-        .site_pkg_dir("pkg")
+        .site_root(site_root.to_string_lossy().into_owned())
+        .site_pkg_dir(site::pkg_dir(embedded_site))
         .site_addr(config.listen)
         .build();
     let login_limiter = auth::rate_limit::LoginLimiter::new(
@@ -141,7 +147,11 @@ pub fn router(state: AppState) -> Router {
         open_signup: state.config.open_signup,
     });
     let leptos_options = state.leptos_options.clone();
-    Router::new()
+    let mut router = Router::new();
+    if state.leptos_options.site_pkg_dir.as_ref() != "pkg" {
+        router = router.route("/pkg/{hash}/{file}", get(site::embedded_file));
+    }
+    router
         .route("/auth/login", post(auth::handlers::login))
         .route("/auth/logout", post(auth::handlers::logout))
         .route(
@@ -188,6 +198,7 @@ pub fn router(state: AppState) -> Router {
             state.config.body_timeout(),
         ))
         .layer(axum::middleware::from_fn(security_headers::add))
+        .layer(axum::middleware::from_fn(site::revalidate_by_default))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

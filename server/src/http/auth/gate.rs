@@ -47,7 +47,7 @@ pub async fn gate(
         });
     }
     if setup_path {
-        return Ok(setup_gone());
+        return Ok(setup_gone(&state));
     }
 
     let Some(user) = summary else {
@@ -65,6 +65,7 @@ pub async fn gate(
     }
     if (path == "/admin" || path.starts_with("/admin/")) && !user.is_admin {
         return Ok(status_page(
+            &state,
             StatusCode::FORBIDDEN,
             "Admins only",
             "This page is for administrators.",
@@ -127,12 +128,13 @@ pub fn safe_next(next: &str) -> &str {
 
 /// A small complete page for refusals decided before Leptos runs (403, 404), styled like the
 /// rest of the site. The texts are fixed strings, never user input.
-pub fn status_page(status: StatusCode, title: &str, text: &str) -> Response {
+pub fn status_page(state: &AppState, status: StatusCode, title: &str, text: &str) -> Response {
+    let pkg = &state.leptos_options.site_pkg_dir;
     let html = format!(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{title} · Whisper</title><link rel=\"icon\" href=\"data:,\">\
-         <link rel=\"stylesheet\" href=\"/pkg/whisper.css\"></head><body><main class=\"centered\">\
+         <link rel=\"stylesheet\" href=\"/{pkg}/whisper.css\"></head><body><main class=\"centered\">\
          <div class=\"card\"><h1>{title}</h1><p>{text}</p>\
          <p><a href=\"/\">Back to Whisper</a></p></div></main></body></html>"
     );
@@ -140,8 +142,9 @@ pub fn status_page(status: StatusCode, title: &str, text: &str) -> Response {
 }
 
 /// The answer to `/setup` once an admin exists.
-pub fn setup_gone() -> Response {
+pub fn setup_gone(state: &AppState) -> Response {
     status_page(
+        state,
         StatusCode::NOT_FOUND,
         "Page not found",
         "Whisper is already set up.",

@@ -121,7 +121,7 @@ pub async fn setup(
     // Held across check and insert so two set-up forms sent at once make one admin, not two.
     let _guard = state.setup.lock().await;
     if users::count(&state.db).await? > 0 {
-        return Ok(setup_gone());
+        return Ok(setup_gone(&state));
     }
     let user = users::create(
         &state.db,

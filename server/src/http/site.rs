@@ -1,0 +1,176 @@
+//! The site's files (the WASM bundle, its JavaScript, the CSS), and how browsers may cache them.
+//!
+//! A release binary carries them inside itself (`build.rs`), each with a Brotli and a gzip
+//! copy made at build time. They are served from `/pkg/{hash}/…`, where the hash covers every
+//! file: a new build is a new address, so a browser may keep a file for a year without asking
+//! again (`immutable`), and a page never loads a bundle from another build. Every other
+//! response (pages, redirects, files read from disk) must be revalidated.
+//!
+//! Without an embedded site (debug builds), or with `LEPTOS_SITE_ROOT` set, the files are read
+//! from that folder under `/pkg/…`, uncompressed.
+
+use axum::extract::{Path, Request};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+/// One file of the site, as built and as compressed at build time (Brotli by cargo-leptos,
+/// gzip by `build.rs`).
+#[derive(Debug)]
+pub struct EmbeddedFile {
+    pub name: &'static str,
+    pub identity: &'static [u8],
+    pub brotli: Option<&'static [u8]>,
+    pub gzip: &'static [u8],
+}
+
+mod generated {
+    use super::EmbeddedFile;
+    include!(concat!(env!("OUT_DIR"), "/site.rs"));
+}
+
+/// For a year, never revalidated: the address changes with the content.
+const FOREVER: &str = "public, max-age=31536000, immutable";
+
+/// Stored, but checked with the server before each use.
+const REVALIDATE: &str = "no-cache";
+
+/// The folder under the site root that pages load the bundle from: `pkg/{hash}` for the
+/// embedded site, `pkg` for one read from disk.
+pub fn pkg_dir(embedded: bool) -> String {
+    if embedded {
+        format!("pkg/{}", generated::HASH)
+    } else {
+        "pkg".to_owned()
+    }
+}
+
+/// Whether this binary carries the site.
+pub fn is_embedded() -> bool {
+    !generated::FILES.is_empty()
+}
+
+/// `GET /pkg/{hash}/{file}`: an embedded file, in the best encoding the browser accepts.
+pub async fn embedded_file(
+    Path((hash, name)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    let file = generated::FILES
+        .iter()
+        .find(|file| file.name == name)
+        .filter(|_| hash == generated::HASH);
+    // A page from an earlier build asking for its bundle: it is gone, and a reload gets the new one.
+    let Some(file) = file else {
+        return (StatusCode::NOT_FOUND, "No such file in this build.").into_response();
+    };
+    let accepted = Accepted::from_headers(&headers);
+    let (body, encoding) = match file.brotli {
+        Some(brotli) if accepted.brotli => (brotli, Some("br")),
+        _ if accepted.gzip => (file.gzip, Some("gzip")),
+        _ => (file.identity, None),
+    };
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type(file.name)),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(FOREVER));
+    headers.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
+    if let Some(encoding) = encoding {
+        headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(encoding));
+    }
+    response
+}
+
+/// Middleware: any response that did not say how to cache it is revalidated before reuse.
+pub async fn revalidate_by_default(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    response
+        .headers_mut()
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static(REVALIDATE));
+    response
+}
+
+fn content_type(name: &str) -> &'static str {
+    match name.rsplit_once('.').map(|(_, extension)| extension) {
+        Some("wasm") => "application/wasm",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("css") => "text/css; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+/// The encodings a request's `Accept-Encoding` allows (a `q=0` refuses one).
+#[derive(Debug, Default, PartialEq)]
+struct Accepted {
+    brotli: bool,
+    gzip: bool,
+}
+
+impl Accepted {
+    fn from_headers(headers: &HeaderMap) -> Self {
+        let mut accepted = Accepted::default();
+        for value in headers.get_all(header::ACCEPT_ENCODING) {
+            let Ok(value) = value.to_str() else { continue };
+            for item in value.split(',') {
+                let mut parts = item.split(';').map(str::trim);
+                let coding = parts.next().unwrap_or_default().to_ascii_lowercase();
+                let refused = parts.any(|parameter| {
+                    parameter
+                        .strip_prefix("q=")
+                        .and_then(|q| q.parse::<f32>().ok())
+                        .is_some_and(|q| q <= 0.0)
+                });
+                match coding.as_str() {
+                    "br" => accepted.brotli = !refused,
+                    "gzip" => accepted.gzip = !refused,
+                    _ => {}
+                }
+            }
+        }
+        accepted
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accepted(value: &str) -> Accepted {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_str(value).unwrap(),
+        );
+        Accepted::from_headers(&headers)
+    }
+
+    #[test]
+    fn accept_encoding_is_read_with_its_weights() {
+        let both = Accepted {
+            brotli: true,
+            gzip: true,
+        };
+        assert_eq!(accepted("gzip, deflate, br, zstd"), both);
+        assert_eq!(accepted("GZIP;q=0.5, Br;q=1.0"), both);
+        assert_eq!(
+            accepted("br;q=0, gzip"),
+            Accepted {
+                brotli: false,
+                gzip: true
+            }
+        );
+        assert_eq!(accepted("identity"), Accepted::default());
+        assert_eq!(accepted(""), Accepted::default());
+    }
+
+    #[test]
+    fn files_are_typed_by_extension() {
+        assert_eq!(content_type("whisper.wasm"), "application/wasm");
+        assert_eq!(content_type("whisper.js"), "text/javascript; charset=utf-8");
+        assert_eq!(content_type("whisper.css"), "text/css; charset=utf-8");
+        assert_eq!(content_type("README"), "application/octet-stream");
+    }
+}
