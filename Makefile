@@ -53,4 +53,4 @@ e2e:
 ## prints the bundle's sizes.
 release: tools
 	cargo leptos build --release --precompress
-	@ls -l target/site/pkg/whisper.wasm*
+	@ls -l target/site/pkg/whisper.wasm target/site/pkg/whisper.wasm.br

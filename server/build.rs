@@ -5,7 +5,7 @@
 //! and a gzip copy of each beside it, and only then builds this crate. This script writes
 //! `$OUT_DIR/site.rs`: each file's bytes and compressed copies (`include_bytes!`), and a hash of
 //! them all, which names the folder the files are served from (`http::site`). The gzip copies
-//! are made again here at the best level, a sixth smaller than cargo-leptos's. Other builds
+//! are made again here at the best level, about a seventh smaller than cargo-leptos's. Other builds
 //! (debug, or a release build without a precompressed site) embed nothing, and the server reads
 //! the site from disk.
 
@@ -36,14 +36,28 @@ fn site_pkg_dir() -> Option<PathBuf> {
         return None;
     }
     println!("cargo::rerun-if-env-changed=LEPTOS_SITE_ROOT");
+    // cargo-leptos sets this for the builds it runs: a plain `cargo build --release` that
+    // found no site reruns this script once cargo-leptos builds one.
+    println!("cargo::rerun-if-env-changed=LEPTOS_OUTPUT_NAME");
     let workspace = Path::new(&env::var_os("CARGO_MANIFEST_DIR")?).join("..");
     let root = env::var_os("LEPTOS_SITE_ROOT")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("target/site"));
     let pkg = workspace.join(root).join("pkg");
-    // A folder: Cargo reruns this script when anything in it changes.
-    println!("cargo::rerun-if-changed={}", pkg.display());
-    pkg.join("whisper.wasm.br").is_file().then_some(pkg)
+    // A folder: Cargo reruns this script when anything in it changes. A path that does not
+    // exist would make Cargo rerun it on every build, rebuilding the server each time.
+    if pkg.is_dir() {
+        println!("cargo::rerun-if-changed={}", pkg.display());
+    }
+    let precompressed = pkg.join("whisper.wasm.br").is_file();
+    if !precompressed {
+        println!(
+            "cargo::warning=no precompressed site in {}: this release binary embeds no site \
+             and reads it from LEPTOS_SITE_ROOT or target/site (`make release` embeds it)",
+            pkg.display()
+        );
+    }
+    precompressed.then_some(pkg)
 }
 
 fn empty() -> String {
@@ -56,6 +70,12 @@ fn embedded(pkg: &Path, out: &Path) -> String {
         .filter_map(|entry| {
             let entry = entry.ok()?;
             let name = entry.file_name().into_string().ok()?;
+            // `/pkg/{hash}/{file}` serves one level; a folder (wasm-bindgen's `snippets/`, say)
+            // would be missing from the binary without a word.
+            assert!(
+                !entry.file_type().ok()?.is_dir(),
+                "the site's pkg folder holds a folder, {name}, which the server cannot serve"
+            );
             // Only what pages load: not the compressed copies, nor TypeScript declarations.
             let plain = entry.file_type().ok()?.is_file()
                 && !name.ends_with(".br")

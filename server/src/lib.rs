@@ -85,10 +85,9 @@ use tower_http::trace::TraceLayer;
 pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let db = db::connect(&config.database_url).await?;
     let embedded_site = config.site_root.is_none() && site::is_embedded();
-    let site_root = config
-        .site_root
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("target/site"));
+    let fallback_root = PathBuf::from("target/site");
+    site::log_source(config.site_root.as_deref(), &fallback_root);
+    let site_root = config.site_root.clone().unwrap_or(fallback_root);
     let leptos_options = LeptosOptions::builder()
         .output_name("whisper")
         .site_root(site_root.to_string_lossy().into_owned())

@@ -6,8 +6,9 @@
 //! again (`immutable`), and a page never loads a bundle from another build. Every other
 //! response (pages, redirects, files read from disk) must be revalidated.
 //!
-//! Without an embedded site (debug builds), or with `LEPTOS_SITE_ROOT` set, the files are read
-//! from that folder under `/pkg/…`, uncompressed.
+//! With `LEPTOS_SITE_ROOT` set, or without an embedded site (debug builds), the files are read
+//! from that folder (else `target/site`) and served under `/pkg/…` by Leptos's file handler,
+//! which picks a `.br` or `.gz` copy beside a file when there is one; they are revalidated.
 
 use axum::extract::{Path, Request};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -32,8 +33,8 @@ mod generated {
 /// For a year, never revalidated: the address changes with the content.
 const FOREVER: &str = "public, max-age=31536000, immutable";
 
-/// Stored, but checked with the server before each use.
-const REVALIDATE: &str = "no-cache";
+/// Stored by the browser only (pages are per user), and checked with the server before each use.
+const REVALIDATE: &str = "private, no-cache";
 
 /// The folder under the site root that pages load the bundle from: `pkg/{hash}` for the
 /// embedded site, `pkg` for one read from disk.
@@ -48,6 +49,37 @@ pub fn pkg_dir(embedded: bool) -> String {
 /// Whether this binary carries the site.
 pub fn is_embedded() -> bool {
     !generated::FILES.is_empty()
+}
+
+/// Says where the site comes from, once at start-up: an upgrade that left `LEPTOS_SITE_ROOT`
+/// set serves that folder's files, not the binary's, and a missing folder serves pages without
+/// their script and styles.
+pub fn log_source(site_root: Option<&std::path::Path>, fallback: &std::path::Path) {
+    match site_root {
+        None if is_embedded() => {
+            tracing::info!(
+                hash = generated::HASH,
+                "serving the site built into this binary"
+            );
+        }
+        Some(root) if is_embedded() => tracing::warn!(
+            root = %root.display(),
+            "LEPTOS_SITE_ROOT is set: serving the site from that folder, not the one built into \
+             this binary"
+        ),
+        _ => {
+            let root = site_root.unwrap_or(fallback);
+            if root.join("pkg").join("whisper.js").is_file() {
+                tracing::info!(root = %root.display(), "serving the site from a folder");
+            } else {
+                tracing::warn!(
+                    root = %root.display(),
+                    "no built site in this folder: pages will have no script or styles \
+                     (build it with `make release`, or set LEPTOS_SITE_ROOT)"
+                );
+            }
+        }
+    }
 }
 
 /// `GET /pkg/{hash}/{file}`: an embedded file, in the best encoding the browser accepts.
@@ -118,10 +150,11 @@ impl Accepted {
                 let mut parts = item.split(';').map(str::trim);
                 let coding = parts.next().unwrap_or_default().to_ascii_lowercase();
                 let refused = parts.any(|parameter| {
-                    parameter
-                        .strip_prefix("q=")
-                        .and_then(|q| q.parse::<f32>().ok())
-                        .is_some_and(|q| q <= 0.0)
+                    let Some((name, value)) = parameter.split_once('=') else {
+                        return false;
+                    };
+                    name.trim().eq_ignore_ascii_case("q")
+                        && value.trim().parse::<f32>().is_ok_and(|q| q <= 0.0)
                 });
                 match coding.as_str() {
                     "br" => accepted.brotli = !refused,
@@ -156,7 +189,7 @@ mod tests {
         assert_eq!(accepted("gzip, deflate, br, zstd"), both);
         assert_eq!(accepted("GZIP;q=0.5, Br;q=1.0"), both);
         assert_eq!(
-            accepted("br;q=0, gzip"),
+            accepted("br;Q=0, gzip"),
             Accepted {
                 brotli: false,
                 gzip: true
