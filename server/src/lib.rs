@@ -73,7 +73,6 @@ use leptos::config::LeptosOptions;
 use leptos::prelude::provide_context;
 use leptos_axum::{LeptosRoutes, generate_route_list};
 use std::future::Future;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -84,14 +83,11 @@ use tower_http::trace::TraceLayer;
 /// Opens the database (applying migrations) and builds the shared state.
 pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let db = db::connect(&config.database_url).await?;
-    let embedded_site = config.site_root.is_none() && site::is_embedded();
-    let fallback_root = PathBuf::from("target/site");
-    site::log_source(config.site_root.as_deref(), &fallback_root);
-    let site_root = config.site_root.clone().unwrap_or(fallback_root);
+    let site = site::Source::choose(config.site_root.clone());
     let leptos_options = LeptosOptions::builder()
         .output_name("whisper")
-        .site_root(site_root.to_string_lossy().into_owned())
-        .site_pkg_dir(site::pkg_dir(embedded_site))
+        .site_root(site.root().to_string_lossy().into_owned())
+        .site_pkg_dir(site.pkg_dir())
         .site_addr(config.listen)
         .build();
     let login_limiter = auth::rate_limit::LoginLimiter::new(
@@ -129,6 +125,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         pauses: config.pauses.clone(),
         config: Arc::new(config),
         leptos_options,
+        site,
         login_limiter: Arc::new(login_limiter),
         setup: Arc::new(SetupState::default()),
         command_limits: Arc::new(command_limits),
@@ -147,7 +144,7 @@ pub fn router(state: AppState) -> Router {
     });
     let leptos_options = state.leptos_options.clone();
     let mut router = Router::new();
-    if state.leptos_options.site_pkg_dir.as_ref() != "pkg" {
+    if state.site == site::Source::Embedded {
         router = router.route("/pkg/{hash}/{file}", get(site::embedded_file));
     }
     router

@@ -27,6 +27,8 @@ pub struct AppState {
     pub messages: MessageWriter,
     pub config: Arc<Config>,
     pub leptos_options: LeptosOptions,
+    /// Where the site's files come from (built in, or a folder).
+    pub site: crate::http::site::Source,
     pub login_limiter: Arc<LoginLimiter>,
     pub setup: Arc<SetupState>,
     pub command_limits: Arc<CommandLimits>,

@@ -14,6 +14,7 @@ use axum::extract::{Path, Request};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use std::path::PathBuf;
 
 /// One file of the site, as built and as compressed at build time (Brotli by cargo-leptos,
 /// gzip by `build.rs`).
@@ -36,48 +37,64 @@ const FOREVER: &str = "public, max-age=31536000, immutable";
 /// Stored by the browser only (pages are per user), and checked with the server before each use.
 const REVALIDATE: &str = "private, no-cache";
 
-/// The folder under the site root that pages load the bundle from: `pkg/{hash}` for the
-/// embedded site, `pkg` for one read from disk.
-pub fn pkg_dir(embedded: bool) -> String {
-    if embedded {
-        format!("pkg/{}", generated::HASH)
-    } else {
-        "pkg".to_owned()
-    }
+/// Where this node's site comes from, decided once at start-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Source {
+    /// The files built into this binary, under `/pkg/{hash}/`.
+    Embedded,
+    /// A folder holding `pkg/`, served under `/pkg/`.
+    Folder(PathBuf),
 }
 
-/// Whether this binary carries the site.
-pub fn is_embedded() -> bool {
-    !generated::FILES.is_empty()
-}
-
-/// Says where the site comes from, once at start-up: an upgrade that left `LEPTOS_SITE_ROOT`
-/// set serves that folder's files, not the binary's, and a missing folder serves pages without
-/// their script and styles.
-pub fn log_source(site_root: Option<&std::path::Path>, fallback: &std::path::Path) {
-    match site_root {
-        None if is_embedded() => {
-            tracing::info!(
-                hash = generated::HASH,
-                "serving the site built into this binary"
-            );
-        }
-        Some(root) if is_embedded() => tracing::warn!(
-            root = %root.display(),
-            "LEPTOS_SITE_ROOT is set: serving the site from that folder, not the one built into \
-             this binary"
-        ),
-        _ => {
-            let root = site_root.unwrap_or(fallback);
-            if root.join("pkg").join("whisper.js").is_file() {
-                tracing::info!(root = %root.display(), "serving the site from a folder");
-            } else {
-                tracing::warn!(
-                    root = %root.display(),
-                    "no built site in this folder: pages will have no script or styles \
-                     (build it with `make release`, or set LEPTOS_SITE_ROOT)"
+impl Source {
+    /// `LEPTOS_SITE_ROOT` when set; else the site built into this binary; else `target/site`.
+    /// Says which in the log: an upgrade that left `LEPTOS_SITE_ROOT` set serves that folder's
+    /// files, not the binary's, and a folder without a built site serves pages without their
+    /// script and styles.
+    pub fn choose(site_root: Option<PathBuf>) -> Self {
+        let embedded = !generated::FILES.is_empty();
+        let source = match site_root {
+            None if embedded => Source::Embedded,
+            Some(root) => Source::Folder(root),
+            None => Source::Folder(PathBuf::from("target/site")),
+        };
+        match &source {
+            Source::Embedded => {
+                tracing::info!(
+                    hash = generated::HASH,
+                    "serving the site built into this binary"
                 );
             }
+            Source::Folder(root) if embedded => tracing::warn!(
+                root = %root.display(),
+                "LEPTOS_SITE_ROOT is set: serving the site from that folder, not the one built \
+                 into this binary"
+            ),
+            Source::Folder(root) if root.join("pkg").join("whisper.js").is_file() => {
+                tracing::info!(root = %root.display(), "serving the site from a folder");
+            }
+            Source::Folder(root) => tracing::warn!(
+                root = %root.display(),
+                "no built site in this folder: pages will have no script or styles \
+                 (build it with `make release`, or set LEPTOS_SITE_ROOT)"
+            ),
+        }
+        source
+    }
+
+    /// The site root Leptos is given (it looks there for files the routes do not serve).
+    pub fn root(&self) -> PathBuf {
+        match self {
+            Source::Embedded => PathBuf::from("target/site"),
+            Source::Folder(root) => root.clone(),
+        }
+    }
+
+    /// The folder under the site root that pages load the bundle from.
+    pub fn pkg_dir(&self) -> String {
+        match self {
+            Source::Embedded => format!("pkg/{}", generated::HASH),
+            Source::Folder(_) => "pkg".to_owned(),
         }
     }
 }
