@@ -49,6 +49,9 @@ struct Tally {
     last_receipt_us: u64,
     /// Connected to another node than `--url`.
     other_node: bool,
+    /// A sender's own messages coming back to it: send to its own copy (the round trip a
+    /// user waits on before their message shows as sent).
+    round_trips_us: Vec<u32>,
 }
 
 pub async fn run(admin: Arc<Admin>, server_pids: Vec<u32>, args: Args) -> anyhow::Result<()> {
@@ -73,7 +76,7 @@ pub async fn run(admin: Arc<Admin>, server_pids: Vec<u32>, args: Args) -> anyhow
         .collect();
     for (index, cookie) in cookies.into_iter().enumerate() {
         let room = rooms[index / args.clients_per_room];
-        let sends = is_sender(index, clients, args.senders);
+        let sender = sender_rank(index, clients, args.senders);
         let node = (index % args.clients_per_room) % urls.len();
         let (url, ready, stop) = (urls[node].clone(), Arc::clone(&ready), stop.clone());
         let period = Duration::from_secs_f64(1.0 / args.rate);
@@ -82,7 +85,11 @@ pub async fn run(admin: Arc<Admin>, server_pids: Vec<u32>, args: Args) -> anyhow
                 url,
                 cookie,
                 room,
-                sends.then_some(period),
+                sender.map(|rank| Sending {
+                    period,
+                    rank,
+                    senders: args.senders,
+                }),
                 ready,
                 stop,
                 epoch,
@@ -132,17 +139,25 @@ pub async fn run(admin: Arc<Admin>, server_pids: Vec<u32>, args: Args) -> anyhow
     Ok(())
 }
 
-/// Whether flat client `index` is one of the `senders` chosen evenly among `clients` (the
-/// k-th sender is client k·clients/senders), which spreads senders over the rooms.
-fn is_sender(index: usize, clients: usize, senders: usize) -> bool {
-    (0..senders).any(|k| k * clients / senders == index)
+/// Which of the `senders` flat client `index` is, if any: they are chosen evenly among
+/// `clients` (the k-th sender is client k·clients/senders), which spreads them over the rooms.
+fn sender_rank(index: usize, clients: usize, senders: usize) -> Option<usize> {
+    (0..senders).find(|k| k * clients / senders == index)
+}
+
+/// A sender's schedule: one message per `period`; the `rank`-th of `senders` starts
+/// `rank / senders` of a period late.
+struct Sending {
+    period: Duration,
+    rank: usize,
+    senders: usize,
 }
 
 async fn client(
     url: String,
     cookie: String,
     room: RoomId,
-    send_every: Option<Duration>,
+    sending: Option<Sending>,
     ready: Arc<Barrier>,
     mut stop: watch::Receiver<bool>,
     epoch: Instant,
@@ -153,13 +168,25 @@ async fn client(
     ready.wait().await;
 
     let mut tally = Tally::default();
-    let mut ticker = send_every.map(tokio::time::interval);
+    // Senders start spread evenly over one period, as people post at their own moments:
+    // started together, every sender would post in the same instant, and each message's
+    // latency would include the whole burst's.
+    let mut ticker = sending.as_ref().map(|sending| {
+        let phase = sending
+            .period
+            .mul_f64(sending.rank as f64 / sending.senders as f64);
+        tokio::time::interval_at(tokio::time::Instant::now() + phase, sending.period)
+    });
     let mut request = 1u64;
     // Nonces unique across runs: the bench reuses its users, and the server stores one message
     // per (user, nonce).
     let run = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |since| since.as_nanos());
+    // A sender's nonces start with this, so it knows its own messages when they come back.
+    let own_nonce = sending
+        .as_ref()
+        .map(|sending| format!("{run:x}-{}-", sending.rank));
     // Once told to stop, keep reading until nothing has come for `QUIET_AFTER_STOP`. Until then
     // no timer is armed, so a frame costs no timer work: the bench shares the 2 cores with the
     // server, and whatever it spends per frame is taken from the server it measures. The timer
@@ -194,8 +221,14 @@ async fn client(
                 match serde_json::from_str::<ServerEvent>(&text)? {
                     ServerEvent::Message { message } if message.room_id == room => {
                         if let Ok(sent_us) = message.body.parse::<u64>() {
-                            tally.latencies_us.push(now_us.saturating_sub(sent_us) as u32);
+                            let latency = now_us.saturating_sub(sent_us) as u32;
+                            tally.latencies_us.push(latency);
                             tally.last_receipt_us = now_us;
+                            if let (Some(nonce), Some(own)) = (&message.nonce, &own_nonce)
+                                && nonce.starts_with(own.as_str())
+                            {
+                                tally.round_trips_us.push(latency);
+                            }
                         }
                     }
                     ServerEvent::Error { .. } => tally.refused += 1,
@@ -204,7 +237,7 @@ async fn client(
             }
             () = tick => {
                 let body = epoch.elapsed().as_micros().to_string();
-                let nonce = format!("{run:x}-{request}");
+                let nonce = format!("{}{request}", own_nonce.as_deref().unwrap_or_default());
                 socket::send(&mut sink, &ClientCommand::Send { request_id: RequestId(request), room_id: room, body, nonce }).await?;
                 request += 1;
                 tally.sent += 1;
@@ -271,6 +304,12 @@ fn report(
         args.senders as f64 * args.rate * args.clients_per_room as f64
     );
     print_latency("latency ms", &latencies);
+    let mut round_trips: Vec<u32> = tallies
+        .iter()
+        .flat_map(|t| t.round_trips_us.iter().copied())
+        .collect();
+    round_trips.sort_unstable();
+    print_latency("round trip ms (send to own copy)", &round_trips);
     if tallies.iter().any(|t| t.other_node) {
         for (label, other) in [
             ("  on the senders' node", false),

@@ -11,6 +11,8 @@
 //! - `idle`: memory per idle socket.
 //! - `history`: latency of history pages, for rooms of any size.
 //! - `search`: search latency over generated text (filled through the server).
+//! - `storm`: thousands of sockets connecting at once; part of them dropping, reconnecting
+//!   and catching up.
 //!
 //! Run the server with limits that let one machine act as thousands of users, for example:
 //! `WHISPER_LOGIN_PER_IP_PER_MINUTE=1000000 WHISPER_SENDS_PER_SECOND=1000 whisper`.
@@ -23,6 +25,7 @@ mod search;
 mod server_stats;
 mod setup;
 mod socket;
+mod storm;
 
 use clap::{Parser, Subcommand};
 
@@ -39,6 +42,10 @@ struct Cli {
     /// ids separated by commas (CPU and memory are summed).
     #[arg(long, global = true, value_delimiter = ',')]
     server_pid: Vec<u32>,
+    /// A file keeping bench users' session cookies between runs, so a run against the same
+    /// database (or a copy of the one that wrote it) skips their log-ins.
+    #[arg(long, global = true)]
+    session_cache: Option<std::path::PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -53,6 +60,9 @@ enum Command {
     History(history::Args),
     /// Search latency by kind of query (fill the rooms first with `--fill`).
     Search(search::Args),
+    /// Connect storm: thousands of sockets open at once, then part of them drop, reconnect
+    /// and catch up.
+    Storm(storm::Args),
 }
 
 #[tokio::main]
@@ -62,11 +72,14 @@ async fn main() -> anyhow::Result<()> {
         .admin
         .split_once(':')
         .ok_or_else(|| anyhow::anyhow!("--admin must be NAME:PASSWORD"))?;
-    let admin = std::sync::Arc::new(setup::Admin::sign_in(&cli.url, name, password).await?);
+    let admin = std::sync::Arc::new(
+        setup::Admin::sign_in(&cli.url, name, password, cli.session_cache.clone()).await?,
+    );
     match cli.command {
         Command::Fanout(args) => fanout::run(admin, cli.server_pid, args).await,
         Command::Idle(args) => idle::run(admin, cli.server_pid.first().copied(), args).await,
         Command::History(args) => history::run(admin, args).await,
         Command::Search(args) => search::run(admin, args).await,
+        Command::Storm(args) => storm::run(admin, cli.server_pid, args).await,
     }
 }

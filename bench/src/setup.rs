@@ -3,6 +3,8 @@
 use anyhow::{Context, bail};
 use protocol::{RoomId, RoomInfo};
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
@@ -15,6 +17,8 @@ pub struct Admin {
     pub url: String,
     http: reqwest::Client,
     pub cookie: String,
+    /// Where users' session cookies are kept between runs (see [`Admin::sessions`]).
+    session_cache: Option<PathBuf>,
 }
 
 fn client() -> reqwest::Client {
@@ -65,7 +69,12 @@ fn session_cookie(response: &reqwest::Response) -> Option<String> {
 impl Admin {
     /// Runs first-run set-up with these credentials when the server has no account yet;
     /// otherwise logs in.
-    pub async fn sign_in(url: &str, name: &str, password: &str) -> anyhow::Result<Admin> {
+    pub async fn sign_in(
+        url: &str,
+        name: &str,
+        password: &str,
+        session_cache: Option<PathBuf>,
+    ) -> anyhow::Result<Admin> {
         let http = client();
         let setup = http
             .post(format!("{url}/auth/setup"))
@@ -85,6 +94,7 @@ impl Admin {
             url: url.to_owned(),
             http,
             cookie,
+            session_cache,
         })
     }
 
@@ -143,10 +153,21 @@ impl Admin {
 
     /// Creates the users that do not exist yet and logs every one in; returns their cookies in
     /// the order given.
+    ///
+    /// With a session cache, a user found in it is not logged in again: each log-in costs the
+    /// server an argon2 hash (about 40 ms here), so thousands of them take minutes. The cache
+    /// only holds for the database it was written against (or a copy of it).
     pub async fn sessions(self: &Arc<Self>, names: &[String]) -> anyhow::Result<Vec<String>> {
+        let mut cached = match &self.session_cache {
+            Some(path) => read_session_cache(path)?,
+            None => HashMap::new(),
+        };
         let gate = Arc::new(Semaphore::new(SETUP_CONCURRENCY));
         let mut tasks = Vec::new();
         for name in names {
+            if cached.contains_key(name) {
+                continue;
+            }
             let (admin, gate, name) = (Arc::clone(self), Arc::clone(&gate), name.clone());
             tasks.push(tokio::spawn(async move {
                 let _permit = gate.acquire().await?;
@@ -159,13 +180,50 @@ impl Admin {
                 if !created.contains("user_created") && !created.contains("username_taken") {
                     bail!("creating {name} failed: {created}");
                 }
-                log_in(&admin.http, &admin.url, &name, USER_PASSWORD).await
+                let cookie = log_in(&admin.http, &admin.url, &name, USER_PASSWORD).await?;
+                Ok((name, cookie))
             }));
         }
-        let mut cookies = Vec::new();
+        let mut fresh = Vec::new();
         for task in tasks {
-            cookies.push(task.await??);
+            fresh.push(task.await??);
         }
-        Ok(cookies)
+        if let Some(path) = &self.session_cache
+            && !fresh.is_empty()
+        {
+            append_session_cache(path, &fresh)?;
+        }
+        cached.extend(fresh);
+        names
+            .iter()
+            .map(|name| cached.get(name).cloned().context("no session"))
+            .collect()
     }
+}
+
+/// The cache file: one `name cookie` line per user.
+fn read_session_cache(path: &Path) -> anyhow::Result<HashMap<String, String>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(HashMap::new()),
+        Err(err) => return Err(err).with_context(|| format!("reading {}", path.display())),
+    };
+    Ok(text
+        .lines()
+        .filter_map(|line| line.split_once(' '))
+        .map(|(name, cookie)| (name.to_owned(), cookie.to_owned()))
+        .collect())
+}
+
+fn append_session_cache(path: &Path, sessions: &[(String, String)]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    for (name, cookie) in sessions {
+        writeln!(file, "{name} {cookie}")?;
+    }
+    Ok(())
 }

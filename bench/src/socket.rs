@@ -15,6 +15,11 @@ pub type Stream =
 
 /// Connects and reads `hello`.
 pub async fn open(url: &str, cookie: &str) -> anyhow::Result<Stream> {
+    Ok(open_member(url, cookie).await?.0)
+}
+
+/// Connects and reads `hello`; returns the rooms it says the user is a member of too.
+pub async fn open_member(url: &str, cookie: &str) -> anyhow::Result<(Stream, Vec<RoomId>)> {
     let ws_url = format!("{}/ws", url.replacen("http", "ws", 1));
     let mut request = ws_url.into_client_request()?;
     request.headers_mut().insert("cookie", cookie.parse()?);
@@ -29,7 +34,7 @@ pub async fn open(url: &str, cookie: &str) -> anyhow::Result<Stream> {
             .await
             .context("WebSocket upgrade")?;
     match next_event(&mut socket).await? {
-        ServerEvent::Hello { .. } => Ok(socket),
+        ServerEvent::Hello { memberships, .. } => Ok((socket, memberships)),
         other => bail!("expected hello, got {other:?}"),
     }
 }

@@ -20,6 +20,25 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     Ok(db)
 }
 
+/// The message writer's own connection (see [`messages::MessageWriter`]) to the database `main`
+/// was opened on (and migrated) by [`connect`].
+///
+/// SQLite keeps a page cache per connection and drops it whenever another connection wrote
+/// since. From the shared pool, the writer's transactions took turns on its connections, so
+/// each batch found its pages stale and read them again through the kernel (the profile of
+/// issue 15). On a connection of its own, the pages it touches stay cached from one batch to
+/// the next, as long as nothing else wrote meanwhile (other writes are rare beside posts).
+/// An in-memory SQLite database exists once per connection, so the writer shares `main`'s.
+pub async fn connect_writer(
+    url: &str,
+    main: &DatabaseConnection,
+) -> Result<DatabaseConnection, DbErr> {
+    if url.starts_with("sqlite:") && (url.contains(":memory:") || url.contains("mode=memory")) {
+        return Ok(main.clone());
+    }
+    Database::connect(options(url, Access::Writer)).await
+}
+
 /// Opens an existing SQLite file read-only, as it is (no migrations): for taking a backup.
 pub async fn open_sqlite_read_only(url: &str) -> Result<DatabaseConnection, DbErr> {
     Database::connect(options(url, Access::ReadOnly)).await
@@ -28,6 +47,8 @@ pub async fn open_sqlite_read_only(url: &str) -> Result<DatabaseConnection, DbEr
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Access {
     ReadWrite,
+    /// One connection, kept open: the message writer's.
+    Writer,
     ReadOnly,
 }
 
@@ -37,24 +58,56 @@ fn options(url: &str, access: Access) -> ConnectOptions {
         .sqlx_logging(false)
         .connect_timeout(Duration::from_secs(10))
         .acquire_timeout(Duration::from_secs(10));
-    if url.starts_with("sqlite:") {
+    if access == Access::Writer {
+        // Never replaced for its age or idleness: a new connection starts with a cold cache.
+        options
+            .max_connections(1)
+            .min_connections(1)
+            .max_lifetime(None)
+            .idle_timeout(None);
+    } else if url.starts_with("sqlite:") {
         // SQLite allows one writer at a time; a small pool avoids piling up writers that then
         // wait on the file lock.
         options.max_connections(4).min_connections(1);
+    } else {
+        options.max_connections(20);
+    }
+    if url.starts_with("sqlite:") {
         // Set on every pooled connection (`synchronous` is per connection): WAL lets readers
         // proceed while a write commits, and NORMAL makes a commit an append to the WAL without
         // an fsync. Committed data survives a process crash; only a power loss may drop the
         // last transactions. (FULL, the default, syncs the WAL to disk on every commit.)
         options.map_sqlx_sqlite_opts(move |sqlite| match access {
-            Access::ReadWrite => sqlite
+            Access::ReadWrite | Access::Writer => sqlite
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true),
             // Whatever the URL's `mode=` says: a missing file is an error, not a new database.
             Access::ReadOnly => sqlite.read_only(true).create_if_missing(false),
         });
-    } else {
-        options.max_connections(20);
     }
     options
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each new pool gets a new in-memory database: the writer must write to the migrated one.
+    #[tokio::test]
+    async fn the_writer_of_an_in_memory_database_writes_to_it() {
+        let url = "sqlite::memory:";
+        let main = connect(url).await.expect("connect");
+        let writer = connect_writer(url, &main).await.expect("writer");
+        let new = users::NewUser {
+            username: "ann",
+            password_hash: "not a hash".to_owned(),
+            is_admin: false,
+            is_staff: false,
+        };
+        users::create(&writer, new)
+            .await
+            .expect("the writer sees the migrated schema");
+        assert_eq!(users::count(&main).await.expect("count"), 1);
+    }
 }

@@ -83,6 +83,7 @@ use tower_http::trace::TraceLayer;
 /// Opens the database (applying migrations) and builds the shared state.
 pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let db = db::connect(&config.database_url).await?;
+    let writer = db::connect_writer(&config.database_url, &db).await?;
     let site = site::Source::choose(config.site_root.clone());
     let leptos_options = LeptosOptions::builder()
         .output_name("whisper")
@@ -118,7 +119,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     hub.on_presence(notes);
     presence.follow(heard);
     Ok(AppState {
-        messages: MessageWriter::start(db.clone(), &metrics),
+        messages: MessageWriter::start(writer, &metrics),
         sockets: TaskTracker::new(),
         metrics,
         db,

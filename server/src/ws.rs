@@ -40,6 +40,11 @@ use tokio::time::{Instant, MissedTickBehavior, interval_at};
 const BACKSTOP_FRAME_BYTES: usize = 4 * MAX_FRAME_BYTES;
 /// How many queued frames the writer sends before flushing.
 const WRITE_BATCH: usize = 64;
+/// Frames are gathered up to this many bytes before they go to the kernel in one write: a
+/// writer woken with several frames queued sends them in one `send` instead of one each (with
+/// 0, tungstenite writes every frame on its own). The buffer keeps its capacity, so an idle
+/// socket holds at most this plus its largest frame, as it held its largest frame before.
+const WRITE_BUFFER_BYTES: usize = 4096;
 
 // Why a socket ended when no [`CloseReason`] says it, for the closed-sockets metric.
 /// The connection ended or failed under us.
@@ -71,7 +76,7 @@ pub async fn upgrade(
     // reads a typical command in one go (a long one takes a few reads), and is allocated up
     // front for every socket, idle or not.
     ws.read_buffer_size(512)
-        .write_buffer_size(0)
+        .write_buffer_size(WRITE_BUFFER_BYTES)
         // The protocol's limit is checked on each whole message below, which closes the socket
         // cleanly with 1009. These are the backstop: past them tungstenite stops reading mid-frame,
         // and the unread rest can make the kernel reset the connection before the close arrives.

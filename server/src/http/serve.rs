@@ -46,6 +46,13 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
+        // Without it, Nagle's algorithm holds a small write back until the peer acknowledges
+        // the previous one, and peers delay their acknowledgements (40 ms, on Windows up to
+        // 200 ms): the second of two quick messages waited until the client next sent
+        // something. The socket writer gathers its frames itself (see `ws::WRITE_BUFFER_BYTES`).
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!(%err, %peer, "could not set TCP_NODELAY");
+        }
         let app = app.clone();
         let service = tower::service_fn(move |mut request: Request<Incoming>| {
             request.extensions_mut().insert(ConnectInfo(peer));
