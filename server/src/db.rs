@@ -28,7 +28,7 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
 /// each batch found its pages stale and read them again through the kernel (the profile of
 /// issue 15). On a connection of its own, the pages it touches stay cached from one batch to
 /// the next, as long as nothing else wrote meanwhile (other writes are rare beside posts).
-/// An in-memory SQLite database exists once per connection, so the writer shares `main`'s.
+/// sqlx gives each pool its own in-memory SQLite database, so for one the writer shares `main`.
 pub async fn connect_writer(
     url: &str,
     main: &DatabaseConnection,
