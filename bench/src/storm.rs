@@ -11,14 +11,12 @@ use crate::server_stats;
 use crate::setup::Admin;
 use crate::socket::{self, Stream};
 use anyhow::{Context, bail};
-use futures_util::StreamExt;
 use protocol::{ChatMessage, ClientCommand, HISTORY_PAGE, RequestId, RoomId, ServerEvent};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Barrier, Semaphore, mpsc, watch};
 use tokio::time::Instant;
-use tokio_tungstenite::tungstenite::Message;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -258,9 +256,9 @@ struct Outcome {
 /// Reads a greeting: `hello` was read by `socket::open`; the room's `joined` comes next.
 async fn greeting(stream: &mut Stream, room: RoomId) -> anyhow::Result<Held> {
     loop {
-        match next_event(stream)
-            .await?
-            .context("closed during greeting")?
+        match socket::next_event(stream)
+            .await
+            .context("during the greeting")?
         {
             ServerEvent::Joined {
                 room: info, recent, ..
@@ -272,15 +270,6 @@ async fn greeting(stream: &mut Stream, room: RoomId) -> anyhow::Result<Held> {
             _ => {}
         }
     }
-}
-
-async fn next_event(stream: &mut Stream) -> anyhow::Result<Option<ServerEvent>> {
-    while let Some(frame) = stream.next().await {
-        if let Message::Text(text) = frame? {
-            return Ok(Some(serde_json::from_str(&text)?));
-        }
-    }
-    Ok(None)
 }
 
 impl Client {
@@ -328,8 +317,8 @@ impl Client {
                 }
             };
             tokio::select! {
-                event = next_event(&mut stream) => {
-                    match event?.context("closed by the server")? {
+                event = socket::next_event(&mut stream) => {
+                    match event? {
                         ServerEvent::Message { message } if message.room_id == self.room => {
                             held.seqs.insert(message.seq);
                             if outcome.from_seq.is_some() {
@@ -396,9 +385,9 @@ impl Client {
             )
             .await?;
             let page = loop {
-                match next_event(&mut stream)
-                    .await?
-                    .context("closed during catch-up")?
+                match socket::next_event(&mut stream)
+                    .await
+                    .context("during catch-up")?
                 {
                     ServerEvent::Missed {
                         request_id,
