@@ -483,7 +483,7 @@ async fn around_opens_a_page_on_each_side(db: String) {
 
 async fn the_migration_indexes_messages_stored_before_it(db: String) {
     use migration::{Migrator, MigratorTrait};
-    let (server, rooms, mut tabs) = in_rooms(&db, &["ada"], &["general"]).await;
+    let (_server, rooms, mut tabs) = in_rooms(&db, &["ada"], &["general"]).await;
     let (room, mut tab) = (rooms[0], tabs.remove(0));
     tab.post(room, "Written BEFORE search existed").await;
     let gone = tab.post(room, "deleted before search existed").await;
@@ -496,9 +496,15 @@ async fn the_migration_indexes_messages_stored_before_it(db: String) {
         .await;
     tab.outcome(request).await.unwrap();
     // Back to the schema before search (through both of its migrations), and forward again:
-    // the text is folded and indexed.
-    Migrator::down(&server.state.db, Some(2)).await.unwrap();
-    Migrator::up(&server.state.db, None).await.unwrap();
+    // the text is folded and indexed. On one connection of its own: a SQLite connection checks
+    // `ADD COLUMN` against the schema it last read, so a pooled one that had not read since the
+    // column was dropped would refuse to add it again.
+    let mut one = sea_orm::ConnectOptions::new(&db);
+    one.max_connections(1);
+    let migrations = sea_orm::Database::connect(one).await.unwrap();
+    Migrator::down(&migrations, Some(2)).await.unwrap();
+    Migrator::up(&migrations, None).await.unwrap();
+    migrations.close().await.unwrap();
     assert_eq!(
         found(&mut tab, "before search").await,
         ["Written BEFORE search existed"],
