@@ -23,6 +23,8 @@
 //! - [`typing`]: "is typing" notices, passed on to the room and never stored.
 //! - [`presence`]: who is online on any node, and telling those who share a room.
 //! - [`limits`]: per-user rate limits on socket commands.
+//! - [`shared_reads`]: reads that many sockets opening at once share (public rooms, a room's
+//!   members and latest messages).
 
 pub mod access;
 pub mod connection;
@@ -36,4 +38,5 @@ pub mod presence;
 pub mod reading;
 pub mod refusal;
 pub mod search;
+pub mod shared_reads;
 pub mod typing;

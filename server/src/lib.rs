@@ -134,6 +134,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         hub,
         broker,
         presence,
+        reads: Arc::default(),
     })
 }
 

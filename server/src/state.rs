@@ -3,6 +3,7 @@
 
 use crate::chat::limits::CommandLimits;
 use crate::chat::presence::Presence;
+use crate::chat::shared_reads::Reads;
 use crate::config::Config;
 use crate::db::messages::MessageWriter;
 use crate::db::users;
@@ -41,6 +42,8 @@ pub struct AppState {
     pub broker: Arc<dyn Broker>,
     /// Who is online, on this node and (with Redis) on the others.
     pub presence: Arc<Presence>,
+    /// Reads that sockets opening at once share (see `chat::shared_reads`).
+    pub reads: Arc<Reads>,
     /// Every socket's task, so that shutdown can wait for their close frames to go out.
     pub sockets: TaskTracker,
     /// What `/metrics` reports; the hub, the message writer and the broker hold clones.

@@ -7,8 +7,7 @@ use crate::chat::facts::{kind_of, viewer_of};
 use crate::chat::membership::{self, SettleError, room_snapshot};
 use crate::chat::presence;
 use crate::config::RoomCreation;
-use crate::db::read_state;
-use crate::db::rooms::{self, Room};
+use crate::db::rooms::Room;
 use crate::db::users::User;
 use crate::fanout::envelope::{CloseReason, SessionKey};
 use crate::fanout::hub::Registration;
@@ -95,10 +94,11 @@ async fn greet(
 async fn greeting(state: &AppState, user: &User, mine: &[Room]) -> Result<Vec<ServerEvent>, DbErr> {
     let viewer = viewer_of(user);
     // The rooms anyone may see, and the user's own (their private ones among them).
-    let mut candidates = rooms::public(&state.db).await?;
-    candidates.extend(mine.iter().filter(|room| room.kind().is_private()).cloned());
-    let listed = candidates
+    let public = state.reads.public_rooms(&state.db).await?;
+    let private_ones = mine.iter().filter(|room| room.kind().is_private());
+    let listed = public
         .iter()
+        .chain(private_ones)
         .filter(|room| {
             let member = mine.iter().any(|own| own.id == room.id);
             access::decide(viewer, kind_of(room), member, Action::List).is_ok()
@@ -111,7 +111,7 @@ async fn greeting(state: &AppState, user: &User, mine: &[Room]) -> Result<Vec<Se
         .map(RoomId)
         .filter(|last| mine.iter().any(|room| room.id() == *last));
     let mut joined = Vec::with_capacity(mine.len());
-    let mut reads = read_state::all_of(&state.db, UserId(user.id)).await?;
+    let mut reads = state.reads.read_states(&state.db, UserId(user.id)).await?;
     for room in mine {
         let (members, recent) = room_snapshot(state, room.id()).await?;
         let read = match reads.iter().position(|read| read.room_id == room.id()) {

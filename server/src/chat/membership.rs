@@ -15,10 +15,8 @@ use crate::chat::access::{self, Action, Denied, RoomKind, Viewer};
 use crate::chat::events::{self, Joining};
 use crate::chat::facts::{kind_of, viewer_of};
 use crate::chat::refusal::{Refusal, UNKNOWN_ROOM, denied};
-use crate::db::messages;
 use crate::db::read_state;
 use crate::db::rooms::{self, Room};
-use crate::db::sessions;
 use crate::db::users::{self, User};
 use crate::fanout::envelope::CloseReason;
 use crate::fanout::hub::Standing;
@@ -66,17 +64,22 @@ pub async fn settle(
 ) -> Result<Settled, SettleError> {
     for _ in 0..SETTLE_TRIES {
         let epoch = state.hub.epoch(user);
-        let fresh = users::find_by_id(&state.db, user)
-            .await?
-            .filter(|fresh| !fresh.disabled)
-            .ok_or(SettleError::Gone)?;
-        if let Some(session) = session
-            && !sessions::is_live(&state.db, session).await?
-        {
-            return Err(SettleError::Gone);
+        // With a session, one query reads the user through it: gone if it ended meanwhile.
+        let fresh = match session {
+            Some(session) => state
+                .reads
+                .user_of_session(&state.db, session)
+                .await?
+                .filter(|fresh| fresh.id == user.0),
+            None => users::find_by_id(&state.db, user)
+                .await?
+                .filter(|fresh| !fresh.disabled),
         }
+        .ok_or(SettleError::Gone)?;
         let viewer = viewer_of(&fresh);
-        let readable: Vec<Room> = rooms::rooms_of(&state.db, user)
+        let readable: Vec<Room> = state
+            .reads
+            .rooms_of(&state.db, user)
             .await?
             .into_iter()
             .filter(|room| access::decide(viewer, kind_of(room), true, Action::Read).is_ok())
@@ -336,12 +339,11 @@ pub fn caught_up(room: RoomId, recent: &[ChatMessage]) -> ReadState {
     }
 }
 
-/// A room's members and latest messages, as `joined` carries them.
+/// A room's members and latest messages, as `joined` carries them: read after this call, in a
+/// read shared with whoever asked for the same room meanwhile (see `chat::shared_reads`).
 pub async fn room_snapshot(
     state: &AppState,
     room: RoomId,
 ) -> Result<(Vec<Member>, Vec<ChatMessage>), DbErr> {
-    let members = rooms::members(&state.db, room).await?;
-    let recent = messages::latest(&state.db, room, protocol::HISTORY_PAGE as u64).await?;
-    Ok((members, recent))
+    state.reads.snapshot(&state.db, room).await
 }

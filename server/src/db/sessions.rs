@@ -72,12 +72,6 @@ pub async fn find_user(db: &DatabaseConnection, token_hash: &str) -> Result<Opti
     })
 }
 
-/// Whether this session exists and has not expired.
-pub async fn is_live(db: &DatabaseConnection, token_hash: &str) -> Result<bool, DbErr> {
-    let found = Entity::find_by_id(token_hash.to_owned()).one(db).await?;
-    Ok(found.is_some_and(|session| session.expires_at > Utc::now()))
-}
-
 /// Deletes one session; whose it was, if it existed.
 pub async fn delete(db: &DatabaseConnection, token_hash: &str) -> Result<Option<UserId>, DbErr> {
     let deleted = Entity::delete_many()

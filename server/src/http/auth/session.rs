@@ -61,7 +61,10 @@ pub fn key(jar: &CookieJar) -> Option<String> {
 /// The user whose live session the request's cookie names, if any.
 pub async fn current_user(state: &AppState, jar: &CookieJar) -> Result<Option<User>, DbErr> {
     match jar.get(COOKIE_NAME) {
-        Some(cookie) => sessions::find_user(&state.db, &token_hash(cookie.value())).await,
+        Some(cookie) => {
+            let key = token_hash(cookie.value());
+            state.reads.user_of_session(&state.db, &key).await
+        }
         None => Ok(None),
     }
 }
