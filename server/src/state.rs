@@ -42,7 +42,7 @@ pub struct AppState {
     pub broker: Arc<dyn Broker>,
     /// Who is online, on this node and (with Redis) on the others.
     pub presence: Arc<Presence>,
-    /// Reads that sockets opening at once share (see `chat::shared_reads`).
+    /// Reads that callers asking at once share: greetings, the gate, joins (`chat::shared_reads`).
     pub reads: Arc<Reads>,
     /// Every socket's task, so that shutdown can wait for their close frames to go out.
     pub sockets: TaskTracker,

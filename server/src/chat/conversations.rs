@@ -131,8 +131,9 @@ async fn announce_added(
             return Ok(());
         }
     };
-    // Every `joined` is made before any goes out, so that they go out together: someone who
-    // sees theirs arrive may take the others as sent.
+    // Every `joined` is made before any goes out, and the requester's goes out last: when
+    // theirs arrives, the others have been applied on every node (publishes keep their order),
+    // so a client may take them as sent.
     let mut joinings = Vec::with_capacity(added.len());
     for member in added {
         let request_id = requester
@@ -155,6 +156,7 @@ async fn announce_added(
         };
         joinings.push((member, joining));
     }
+    joinings.sort_by_key(|(member, _)| requester.is_some_and(|(user, _)| user == member.id));
     for (member, joining) in joinings {
         if new {
             events::member_let_in(state, member.id, joining).await;

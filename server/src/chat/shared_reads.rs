@@ -5,7 +5,8 @@
 //! and latest messages; and the tabs of one browser read the same session, rooms and read
 //! positions. Every query is two thread hand-offs through sqlx's SQLite worker plus the decoding
 //! of every row, so a storm of greetings spent most of its time reading the same rows again and
-//! again (`BENCHMARKS.md`, "connect storm").
+//! again (`BENCHMARKS.md`, "connect storm"). Whoever else asks for these reads (the gate on
+//! every request, joins, the standing re-read after a change) shares them the same way.
 //!
 //! A shared read is never staler than a read of one's own. A caller joins only a read that has
 //! not started yet; while one runs, the next callers wait for the following one, which starts
@@ -59,8 +60,8 @@ impl Reads {
         Ok((shared.0.clone(), shared.1.clone()))
     }
 
-    /// The user of a live session (`db::sessions::find_user`): the tabs of one browser share
-    /// its cookie.
+    /// The user of a live session (`db::sessions::find_user`): every request's gate, and every
+    /// socket's standing. The tabs of one browser share its cookie.
     pub async fn user_of_session(
         &self,
         db: &DatabaseConnection,
@@ -99,8 +100,8 @@ impl Reads {
     }
 }
 
-/// What a read gives every caller that shared it. The error is shared too; each caller gets a
-/// copy of its text.
+/// What a read gives every caller that shared it. The error is shared too: each caller gets a
+/// `DbErr::Custom` with its text (the variant is lost; nothing matches on it).
 type Outcome<V> = Result<Arc<V>, Arc<DbErr>>;
 type Read<V> = Shared<BoxFuture<'static, Outcome<V>>>;
 type Slots<K, V> = Arc<Mutex<HashMap<K, Slot<V>>>>;
@@ -117,6 +118,8 @@ struct Slot<V> {
     /// The read that has not begun yet: a caller joins it, or starts one if there is none. Held
     /// weakly: when all its callers go, it goes.
     waiting: Option<WeakShared<BoxFuture<'static, Outcome<V>>>>,
+    /// Whether a read holds the turn (and so will look at this slot again when it ends).
+    running: bool,
     /// Held by the running read, so that the waiting one begins only after it ends.
     turn: Arc<tokio::sync::Mutex<()>>,
 }
@@ -144,6 +147,7 @@ where
             let mut slots = lock(&self.slots);
             let slot = slots.entry(key.clone()).or_insert_with(|| Slot {
                 waiting: None,
+                running: false,
                 turn: Arc::default(),
             });
             match slot.waiting.as_ref().and_then(WeakShared::upgrade) {
@@ -177,6 +181,7 @@ where
     forget.held = Some(Arc::clone(&forget.turn).lock_owned().await);
     if let Some(slot) = lock(&forget.slots).get_mut(&forget.key) {
         slot.waiting = None;
+        slot.running = true;
     }
     read.await.map(Arc::new).map_err(Arc::new)
 }
@@ -192,22 +197,26 @@ struct Forget<K: Eq + Hash, V> {
 
 impl<K: Eq + Hash, V> Drop for Forget<K, V> {
     fn drop(&mut self) {
-        self.held = None;
+        let was_running = self.held.take().is_some();
         let mut slots = lock(&self.slots);
-        let idle = slots.get(&self.key).is_some_and(|slot| {
-            // The same slot (not one made since), no read waiting, and none running: a read
-            // that took the turn forgets the key itself when it ends.
-            Arc::ptr_eq(&slot.turn, &self.turn)
-                && slot
-                    .waiting
-                    .as_ref()
-                    .and_then(WeakShared::upgrade)
-                    .is_none()
-                && self.turn.try_lock().is_ok()
-        });
-        if idle {
+        // The same slot, not one made since this read's was forgotten.
+        let Some(slot) = slots
+            .get_mut(&self.key)
+            .filter(|slot| Arc::ptr_eq(&slot.turn, &self.turn))
+        else {
+            return;
+        };
+        if was_running {
+            slot.running = false;
+        }
+        // Dropped only once the lock is released: if this is the waiting read's last reference,
+        // dropping it drops that read's own `Forget`, which takes the lock.
+        let waiting = slot.waiting.as_ref().and_then(WeakShared::upgrade);
+        if waiting.is_none() && !slot.running {
             slots.remove(&self.key);
         }
+        drop(slots);
+        drop(waiting);
     }
 }
 
@@ -335,15 +344,23 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_read_fails_every_caller_that_shared_it() {
-        let shared = SharedReads::<u8, usize>::default();
-        let failed = shared
-            .get(7, async { Err(DbErr::Custom("disk on fire".into())) })
-            .await
-            .unwrap_err();
-        assert!(failed.to_string().contains("disk on fire"), "{failed}");
+        let shared = Reads::default();
+        let (first, let_first_go) = running(&shared, 7, 1, &Arc::default()).await;
+        let failing = async { Err(DbErr::Custom("disk on fire".into())) };
+        let callers = [failing.boxed(), async { Ok(2) }.boxed()].map(|read| {
+            let shared = Arc::clone(&shared);
+            tokio::spawn(async move { shared.get(7, read).await.map(|value| *value) })
+        });
+        tokio::task::yield_now().await;
+        let_first_go.send(()).unwrap();
+        assert_eq!(first.await.unwrap(), 1);
+        for caller in callers {
+            let failed = caller.await.unwrap().unwrap_err();
+            assert!(failed.to_string().contains("disk on fire"), "{failed}");
+        }
         assert_eq!(
-            *shared.get(7, async { Ok(1) }).await.unwrap(),
-            1,
+            *shared.get(7, async { Ok(3) }).await.unwrap(),
+            3,
             "the next read is new"
         );
     }
