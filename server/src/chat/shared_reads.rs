@@ -56,8 +56,7 @@ impl Reads {
             let recent = messages::latest(&db, room, protocol::HISTORY_PAGE as u64).await?;
             Ok((members, recent))
         };
-        let shared = self.snapshots.get(room, read).await?;
-        Ok((shared.0.clone(), shared.1.clone()))
+        self.snapshots.get_cloned(room, read).await
     }
 
     /// The user of a live session (`db::sessions::find_user`): every request's gate, and every
@@ -69,12 +68,9 @@ impl Reads {
     ) -> Result<Option<User>, DbErr> {
         let (db, key) = (db.clone(), token_hash.to_owned());
         let read = async move { sessions::find_user(&db, &key).await };
-        Ok(Option::clone(
-            &*self
-                .users_by_session
-                .get(token_hash.to_owned(), read)
-                .await?,
-        ))
+        self.users_by_session
+            .get_cloned(token_hash.to_owned(), read)
+            .await
     }
 
     /// The rooms a user is a member of (`db::rooms::rooms_of`).
@@ -85,7 +81,7 @@ impl Reads {
     ) -> Result<Vec<Room>, DbErr> {
         let db = db.clone();
         let read = async move { rooms::rooms_of(&db, user).await };
-        Ok(Vec::clone(&*self.rooms_of.get(user, read).await?))
+        self.rooms_of.get_cloned(user, read).await
     }
 
     /// A user's read position and counts in each room (`db::read_state::all_of`).
@@ -96,7 +92,7 @@ impl Reads {
     ) -> Result<Vec<ReadState>, DbErr> {
         let db = db.clone();
         let read = async move { read_state::all_of(&db, user).await };
-        Ok(Vec::clone(&*self.read_states.get(user, read).await?))
+        self.read_states.get_cloned(user, read).await
     }
 }
 
@@ -168,6 +164,15 @@ where
         shared
             .await
             .map_err(|err| DbErr::Custom(format!("shared read: {err}")))
+    }
+
+    /// Like [`Self::get`], for a caller that needs its own copy of the answer.
+    pub async fn get_cloned<F>(&self, key: K, read: F) -> Result<V, DbErr>
+    where
+        V: Clone,
+        F: Future<Output = Result<V, DbErr>> + Send + 'static,
+    {
+        Ok(V::clone(&*self.get(key, read).await?))
     }
 }
 
