@@ -62,7 +62,7 @@ use crate::fanout::broker::redis::RedisBroker;
 use crate::fanout::hub::Hub;
 use crate::http::{admin, auth, health, security_headers, serve, site};
 use crate::metrics::Metrics;
-use crate::state::{AppState, SetupState};
+use crate::state::{AppState, SetupState, Shared};
 use app::backend::SharedBackend;
 use app::{App, shell};
 use axum::Router;
@@ -118,7 +118,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let (notes, heard) = tokio::sync::mpsc::unbounded_channel();
     hub.on_presence(notes);
     presence.follow(heard);
-    Ok(AppState {
+    Ok(AppState::new(Shared {
         messages: MessageWriter::start(writer, &metrics),
         sockets: TaskTracker::new(),
         metrics,
@@ -135,7 +135,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         broker,
         presence,
         reads: Arc::default(),
-    })
+    }))
 }
 
 /// Every route, wrapped in the middleware every request passes.

@@ -1,5 +1,7 @@
-//! What every handler shares: one [`AppState`], cloned into each request (all fields are cheap
-//! handles onto shared data).
+//! What every handler shares: one [`AppState`], cloned into each request and into every socket's
+//! task. A clone is one reference count: axum clones the state for each extractor and middleware
+//! that asks for it, and a struct of a dozen handles cost several percent of a connect storm's
+//! CPU in clones and drops alone.
 
 use crate::chat::limits::CommandLimits;
 use crate::chat::presence::Presence;
@@ -15,13 +17,32 @@ use crate::pause::Pauses;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use sea_orm::{DatabaseConnection, DbErr};
+use std::ops::Deref;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::{Mutex, MutexGuard};
 use tokio_util::task::TaskTracker;
 
+/// A handle onto the node's [`Shared`] parts; reach them by deref (`state.db`).
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// What [`AppState`] shares.
+pub struct Shared {
     /// A connection pool, shared by clones.
     pub db: DatabaseConnection,
     /// Stores chat messages (batched; see `db::messages::MessageWriter`).
