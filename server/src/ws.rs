@@ -10,22 +10,27 @@
 //!
 //! # Layout
 //!
+//! - [`upgrade`]: the HTTP upgrade, onto tungstenite's stream.
+//! - [`fragment`]: long messages as bounded fragments, so idle sockets keep small buffers.
 //! - [`parse`]: text frame → [`protocol::ClientCommand`], or the precise error event.
 //! - [`commands`]: what each command does, with its authorization.
 
 pub mod commands;
+pub mod fragment;
 pub mod parse;
+pub mod upgrade;
 
 use crate::chat::connection::{self, Opened};
-use crate::fanout::envelope::{CloseReason, SessionKey, serialize};
+use crate::fanout::envelope::{CloseReason, Frame, SessionKey, serialize};
 use crate::fanout::hub::{Outbound, Registration, Signal};
 use crate::http::auth::origin::origin_is_allowed;
 use crate::http::auth::session;
 use crate::state::AppState;
+use crate::ws::fragment::fragments;
+use crate::ws::upgrade::{Socket, Upgrade};
 use app::backend::CurrentUser;
 use axum::Extension;
 use axum::extract::State;
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
@@ -35,6 +40,8 @@ use protocol::{ErrorCode, MAX_FRAME_BYTES, ServerEvent, UserSummary};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior, interval_at};
+use tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tungstenite::{Message, Utf8Bytes};
 
 /// Largest message tungstenite will buffer at all (see `upgrade`).
 const BACKSTOP_FRAME_BYTES: usize = 4 * MAX_FRAME_BYTES;
@@ -42,9 +49,13 @@ const BACKSTOP_FRAME_BYTES: usize = 4 * MAX_FRAME_BYTES;
 const WRITE_BATCH: usize = 64;
 /// Frames are gathered up to this many bytes before they go to the kernel in one write: a
 /// writer woken with several frames queued sends them in one `send` instead of one each (with
-/// 0, tungstenite writes every frame on its own). The buffer keeps its capacity, so an idle
-/// socket holds at most this plus its largest frame, as it held its largest frame before.
-const WRITE_BUFFER_BYTES: usize = 4096;
+/// 0, tungstenite writes every frame on its own). The buffer keeps the capacity it grew to, for
+/// the socket's life.
+const WRITE_BUFFER_BYTES: usize = 2048;
+/// Longer messages go out in fragments of this size (see [`fragment`]), so that the write
+/// buffer, gathering up to [`WRITE_BUFFER_BYTES`] and then one more frame, stays within twice
+/// that, whatever the largest message sent.
+const FRAGMENT_BYTES: usize = WRITE_BUFFER_BYTES;
 
 // Why a socket ended when no [`CloseReason`] says it, for the closed-sockets metric.
 /// The connection ended or failed under us.
@@ -59,7 +70,7 @@ const STALLED: &str = "stalled";
 const UNPARSED: &str = "unparsed";
 
 pub async fn upgrade(
-    ws: WebSocketUpgrade,
+    ws: Upgrade,
     State(state): State<AppState>,
     Extension(CurrentUser(user)): Extension<CurrentUser>,
     jar: CookieJar,
@@ -71,24 +82,25 @@ pub async fn upgrade(
     let (Some(user), Some(session)) = (user, session::key(&jar)) else {
         return (StatusCode::UNAUTHORIZED, "Sign in first.").into_response();
     };
-    // axum's defaults (128 KiB read buffer, 64 MiB messages) cost ~130 KB per idle socket and
-    // let one client make the server buffer megabytes. Chat frames are small: a 512-byte buffer
-    // reads a typical command in one go (a long one takes a few reads), and is allocated up
-    // front for every socket, idle or not.
-    ws.read_buffer_size(512)
+    // tungstenite's defaults (128 KiB read buffer, 64 MiB messages) cost ~130 KB per idle socket
+    // and let one client make the server buffer megabytes. Chat frames are small: a 512-byte
+    // buffer reads a typical command in one go (a long one takes a few reads), and is allocated
+    // up front for every socket, idle or not.
+    let config = WebSocketConfig::default()
+        .read_buffer_size(512)
         .write_buffer_size(WRITE_BUFFER_BYTES)
         // The protocol's limit is checked on each whole message below, which closes the socket
         // cleanly with 1009. These are the backstop: past them tungstenite stops reading mid-frame,
         // and the unread rest can make the kernel reset the connection before the close arrives.
-        .max_message_size(BACKSTOP_FRAME_BYTES)
-        .max_frame_size(BACKSTOP_FRAME_BYTES)
-        .on_upgrade(move |socket| {
-            let sockets = state.sockets.clone();
-            sockets.track_future(serve(socket, state, user, session))
-        })
+        .max_message_size(Some(BACKSTOP_FRAME_BYTES))
+        .max_frame_size(Some(BACKSTOP_FRAME_BYTES));
+    let sockets = state.sockets.clone();
+    ws.accept(config, &sockets, move |socket| {
+        serve(socket, state, user, session)
+    })
 }
 
-async fn serve(socket: WebSocket, state: AppState, user: UserSummary, session: SessionKey) {
+async fn serve(socket: Socket, state: AppState, user: UserSummary, session: SessionKey) {
     let (mut sink, mut stream) = socket.split();
 
     // The database work below is boxed: an un-boxed future is stored inline in this task's
@@ -110,7 +122,7 @@ async fn serve(socket: WebSocket, state: AppState, user: UserSummary, session: S
     // `write_loop`): it must not hold this task, and its registration, forever.
     let greeted = tokio::time::timeout(dead_after, async {
         for event in &greeting {
-            sink.feed(Message::Text(serialize(event))).await?;
+            feed_text(&mut sink, serialize(event)).await?;
         }
         sink.flush().await
     })
@@ -189,7 +201,7 @@ async fn serve(socket: WebSocket, state: AppState, user: UserSummary, session: S
                         ended = PEER_CLOSED;
                         break;
                     }
-                    Message::Ping(_) | Message::Pong(_) => None,
+                    Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => None,
                 };
                 if let Some(reply) = reply
                     && queue.send(Outbound::Frame(serialize(&reply))).await.is_err()
@@ -245,13 +257,13 @@ async fn serve(socket: WebSocket, state: AppState, user: UserSummary, session: S
 
 /// The close frame owed to a peer whose frame could not be read; `None` when the connection
 /// itself failed (nothing can be sent).
-fn close_reason_for(err: axum::Error) -> Option<CloseReason> {
+fn close_reason_for(err: tungstenite::Error) -> Option<CloseReason> {
     use tungstenite::Error;
-    match err.into_inner().downcast::<Error>().map(|err| *err) {
-        Ok(Error::Utf8(_)) => Some(CloseReason::NotUtf8),
-        Ok(Error::Capacity(_)) => Some(CloseReason::Unreadable),
-        Ok(Error::Protocol(_) | Error::AttackAttempt) => Some(CloseReason::ProtocolError),
-        Ok(_) | Err(_) => None,
+    match err {
+        Error::Utf8(_) => Some(CloseReason::NotUtf8),
+        Error::Capacity(_) => Some(CloseReason::Unreadable),
+        Error::Protocol(_) | Error::AttackAttempt => Some(CloseReason::ProtocolError),
+        _ => None,
     }
 }
 
@@ -270,12 +282,12 @@ fn frame_len(frame: &Message) -> usize {
 /// stopped reading — even one that still answers pings — must not hold its queue and the
 /// kernel's send buffer forever. Returns why it ended, for the closed-sockets metric.
 async fn write_loop(
-    mut sink: SplitSink<WebSocket, Message>,
+    mut sink: SplitSink<Socket, Message>,
     mut outbound: mpsc::Receiver<Outbound>,
     mut close: watch::Receiver<Option<CloseReason>>,
     stall: Duration,
 ) -> &'static str {
-    let progress = |written: Result<Result<(), axum::Error>, _>| match written {
+    let progress = |written: Result<Result<(), tungstenite::Error>, _>| match written {
         Ok(Ok(())) => None,
         Ok(Err(_)) => Some(PEER_GONE),
         Err(_) => Some(STALLED),
@@ -302,15 +314,20 @@ async fn write_loop(
                 let Some(mut item) = item else { return PEER_GONE };
                 let mut batched = 0;
                 loop {
-                    let message = match item {
-                        Outbound::Frame(frame) => Message::Text(frame),
-                        Outbound::Signal(Signal::Ping) => Message::Ping(Default::default()),
+                    let written = match item {
+                        Outbound::Frame(frame) => {
+                            tokio::time::timeout(stall, feed_text(&mut sink, frame)).await
+                        }
+                        Outbound::Signal(Signal::Ping) => {
+                            tokio::time::timeout(stall, sink.feed(Message::Ping(Default::default())))
+                                .await
+                        }
                         Outbound::Signal(Signal::Close(reason)) => {
                             let _ = tokio::time::timeout(stall, close_with(&mut sink, reason)).await;
                             return reason.label();
                         }
                     };
-                    if let Some(ended) = progress(tokio::time::timeout(stall, sink.feed(message)).await) {
+                    if let Some(ended) = progress(written) {
                         return ended;
                     }
                     batched += 1;
@@ -330,7 +347,18 @@ async fn write_loop(
     }
 }
 
-async fn close_with(sink: &mut SplitSink<WebSocket, Message>, reason: CloseReason) {
+/// Queues one text message in the sink, in fragments if it is long (see [`FRAGMENT_BYTES`]).
+async fn feed_text(
+    sink: &mut SplitSink<Socket, Message>,
+    text: Frame,
+) -> Result<(), tungstenite::Error> {
+    for message in fragments(text, FRAGMENT_BYTES) {
+        sink.feed(message).await?;
+    }
+    Ok(())
+}
+
+async fn close_with(sink: &mut SplitSink<Socket, Message>, reason: CloseReason) {
     let (code, text) = reason.code_and_text();
     let frame = CloseFrame {
         code,

@@ -2,9 +2,10 @@
 //! ([`Audience`]), and the membership or permission change ([`Control`]) each node's hub applies
 //! before delivering it. Plain data, shared by the hub and the brokers.
 
-use axum::extract::ws::Utf8Bytes;
 use protocol::{RoomId, RoomInfo, RoomKind, ServerEvent, UserId};
 use serde::{Deserialize, Serialize};
+use tungstenite::Utf8Bytes;
+use tungstenite::protocol::frame::coding::CloseCode;
 
 /// A serialized [`protocol::ServerEvent`]: serialized once, shared by every recipient.
 pub type Frame = Utf8Bytes;
@@ -170,20 +171,19 @@ pub enum CloseReason {
 
 impl CloseReason {
     /// The close frame's code and reason text.
-    pub fn code_and_text(self) -> (u16, &'static str) {
-        use axum::extract::ws::close_code;
+    pub fn code_and_text(self) -> (CloseCode, &'static str) {
         match self {
-            CloseReason::Overloaded => (close_code::AGAIN, "too slow; reconnect to catch up"),
-            CloseReason::Disabled => (close_code::POLICY, "account disabled"),
-            CloseReason::SessionEnded => (close_code::POLICY, "session ended; sign in again"),
-            CloseReason::Resync => (close_code::RESTART, "reconnect to catch up"),
-            CloseReason::TooBig => (close_code::SIZE, "message too big"),
-            CloseReason::Unreadable => (close_code::SIZE, "frame too large"),
-            CloseReason::TooManySockets => (close_code::POLICY, "too many open connections"),
-            CloseReason::NotUtf8 => (close_code::INVALID, "text frame is not UTF-8"),
-            CloseReason::ProtocolError => (close_code::PROTOCOL, "protocol error"),
-            CloseReason::ServerError => (close_code::ERROR, "server error; reconnect"),
-            CloseReason::ShuttingDown => (close_code::RESTART, "server restarting; reconnect"),
+            CloseReason::Overloaded => (CloseCode::Again, "too slow; reconnect to catch up"),
+            CloseReason::Disabled => (CloseCode::Policy, "account disabled"),
+            CloseReason::SessionEnded => (CloseCode::Policy, "session ended; sign in again"),
+            CloseReason::Resync => (CloseCode::Restart, "reconnect to catch up"),
+            CloseReason::TooBig => (CloseCode::Size, "message too big"),
+            CloseReason::Unreadable => (CloseCode::Size, "frame too large"),
+            CloseReason::TooManySockets => (CloseCode::Policy, "too many open connections"),
+            CloseReason::NotUtf8 => (CloseCode::Invalid, "text frame is not UTF-8"),
+            CloseReason::ProtocolError => (CloseCode::Protocol, "protocol error"),
+            CloseReason::ServerError => (CloseCode::Error, "server error; reconnect"),
+            CloseReason::ShuttingDown => (CloseCode::Restart, "server restarting; reconnect"),
         }
     }
 
