@@ -52,9 +52,10 @@ const WRITE_BATCH: usize = 64;
 /// 0, tungstenite writes every frame on its own). The buffer keeps the capacity it grew to, for
 /// the socket's life.
 const WRITE_BUFFER_BYTES: usize = 2048;
-/// Longer messages go out in fragments of this size (see [`fragment`]), so that the write
-/// buffer, gathering up to [`WRITE_BUFFER_BYTES`] and then one more frame, stays within twice
-/// that, whatever the largest message sent.
+/// Longer messages go out in fragments of this size (see [`fragment`]). The write buffer then
+/// holds at most [`WRITE_BUFFER_BYTES`] plus one frame of at most this (with its header),
+/// whatever the largest message sent; its capacity, which `Vec` grows by doubling, stays
+/// within 8 KiB. (Sent whole, a 10 KB `hello` left a 10 KB buffer in every idle socket.)
 const FRAGMENT_BYTES: usize = WRITE_BUFFER_BYTES;
 
 // Why a socket ended when no [`CloseReason`] says it, for the closed-sockets metric.

@@ -63,6 +63,56 @@ async fn anonymous_and_foreign_origin_upgrades_are_refused() {
     assert_eq!(refused(forged), StatusCode::UNAUTHORIZED);
 }
 
+/// A request to `/ws` that is no WebSocket handshake is refused with what it lacks; a 426 names
+/// the protocol and the version to ask for.
+#[tokio::test]
+async fn requests_that_are_no_handshake_are_refused_with_what_to_send() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (_database, server, cookie) = server_with_admin().await;
+    let upgrade = "Upgrade: websocket\r\nConnection: keep-alive, Upgrade\r\n";
+    let key = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n";
+    let cases = [
+        (String::new(), "426"),
+        (format!("{upgrade}{key}Sec-WebSocket-Version: 8\r\n"), "426"),
+        (format!("{upgrade}Sec-WebSocket-Version: 13\r\n"), "400"),
+        (
+            format!("{upgrade}{key}Sec-WebSocket-Version: 13\r\n"),
+            "101",
+        ),
+    ];
+    for (headers, status) in cases {
+        let mut tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+        let request = format!(
+            "GET /ws HTTP/1.1\r\nHost: {}\r\n{headers}Cookie: {cookie}\r\n\r\n",
+            server.addr
+        );
+        tcp.write_all(request.as_bytes()).await.unwrap();
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            let mut byte = [0; 1];
+            if tcp.read(&mut byte).await.unwrap() == 0 {
+                break;
+            }
+            head.push(byte[0]);
+        }
+        let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+        assert!(
+            head.starts_with(&format!("http/1.1 {status}")),
+            "{headers:?}: {head}"
+        );
+        if status == "426" {
+            assert!(head.contains("upgrade: websocket\r\n"), "{head}");
+            assert!(head.contains("sec-websocket-version: 13\r\n"), "{head}");
+        }
+        if status == "101" {
+            assert!(
+                head.contains("sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo=\r\n"),
+                "{head}"
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn hello_names_the_protocol_and_the_user() {
     let (_database, server, cookie) = server_with_admin().await;

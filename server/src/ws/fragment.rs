@@ -3,9 +3,9 @@
 //!
 //! Why: tungstenite formats each frame into a per-socket output buffer that keeps the capacity
 //! of the largest frame it ever held, for the socket's whole life. Sent whole, one `hello`
-//! listing 150 rooms left 10 KB behind in every idle socket; sent in fragments, the buffer never
-//! grows past one fragment and what the writer gathers (see `crate::ws`). The fragments share
-//! the message's bytes: nothing is copied to split it.
+//! listing 150 rooms left 10 KB behind in every idle socket; sent in fragments, the buffer holds
+//! at most what the writer gathers plus one fragment, whatever the message (see `crate::ws`).
+//! The fragments share the message's bytes: nothing is copied to split it.
 
 use bytes::Bytes;
 use tungstenite::Message;

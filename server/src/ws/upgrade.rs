@@ -5,8 +5,8 @@
 //! keeps the capacity of the largest frame it ever held. A greeting's `hello` lists every room
 //! anyone may see (10 KB with 150 rooms), so every idle socket kept 10 KB it would never use
 //! again. With the raw stream, [`crate::ws`] sends long messages as fragments of a bounded size
-//! (tungstenite's `Message::Frame`, which axum's messages cannot express), and the buffer stays
-//! that small.
+//! (tungstenite's `Message::Frame`, which axum's messages cannot express), so the buffer's size
+//! no longer follows the largest message.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
@@ -51,16 +51,30 @@ impl IntoResponse for NotAnUpgrade {
                 StatusCode::UPGRADE_REQUIRED,
                 "Connection: upgrade and Upgrade: websocket are required.",
             ),
-            NotAnUpgrade::WrongVersion => {
-                (StatusCode::BAD_REQUEST, "Sec-WebSocket-Version must be 13.")
-            }
+            NotAnUpgrade::WrongVersion => (
+                StatusCode::UPGRADE_REQUIRED,
+                "Sec-WebSocket-Version must be 13.",
+            ),
             NotAnUpgrade::NoKey => (StatusCode::BAD_REQUEST, "Sec-WebSocket-Key is missing."),
             NotAnUpgrade::NotUpgradable => (
                 StatusCode::UPGRADE_REQUIRED,
                 "This connection cannot be upgraded.",
             ),
         };
-        (status, text).into_response()
+        // A 426 names the protocol to upgrade to (RFC 9110, 15.5.22) and the version this server
+        // speaks (RFC 6455, 4.4).
+        let headers = [
+            (header::UPGRADE, HeaderValue::from_static("websocket")),
+            (
+                header::SEC_WEBSOCKET_VERSION,
+                HeaderValue::from_static("13"),
+            ),
+        ];
+        if status == StatusCode::UPGRADE_REQUIRED {
+            (status, headers, text).into_response()
+        } else {
+            (status, text).into_response()
+        }
     }
 }
 
@@ -101,7 +115,9 @@ impl<S: Sync> FromRequestParts<S> for Upgrade {
 
 impl Upgrade {
     /// Answers `101 Switching Protocols`, and once the connection is taken over, runs `serve` on
-    /// it as a WebSocket with `config`, in a task of `sockets`.
+    /// it as a WebSocket with `config`, in a task of `sockets`. The task is tracked from the
+    /// start: one still waiting for hyper to hand the connection over counts as an open socket
+    /// at shutdown (it ends, with an error, when the connection does).
     pub fn accept<Serve, Fut>(
         self,
         config: WebSocketConfig,
