@@ -34,12 +34,16 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
+use bytes::Bytes;
 use futures_util::stream::SplitSink;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{Sink, SinkExt, StreamExt};
 use protocol::{ErrorCode, MAX_FRAME_BYTES, ServerEvent, UserSummary};
 use std::time::Duration;
+use tokio::io::AsyncWriteExt;
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior, interval_at};
+use tungstenite::protocol::frame::Frame as WireFrame;
+use tungstenite::protocol::frame::coding::{Data, OpCode};
 use tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tungstenite::{Message, Utf8Bytes};
 
@@ -49,14 +53,16 @@ const BACKSTOP_FRAME_BYTES: usize = 4 * MAX_FRAME_BYTES;
 const WRITE_BATCH: usize = 64;
 /// Frames are gathered up to this many bytes before they go to the kernel in one write: a
 /// writer woken with several frames queued sends them in one `send` instead of one each (with
-/// 0, tungstenite writes every frame on its own). The buffer keeps the capacity it grew to, for
-/// the socket's life.
-const WRITE_BUFFER_BYTES: usize = 2048;
-/// Longer messages go out in fragments of this size (see [`fragment`]). The write buffer then
-/// holds at most [`WRITE_BUFFER_BYTES`] plus one frame of at most this (with its header),
-/// whatever the largest message sent; its capacity, which `Vec` grows by doubling, stays
-/// within 8 KiB. (Sent whole, a 10 KB `hello` left a 10 KB buffer in every idle socket.)
-const FRAGMENT_BYTES: usize = WRITE_BUFFER_BYTES;
+/// 0, tungstenite writes every frame on its own). The buffer keeps the capacity it grew to for
+/// the socket's life, so this is small: against 2 KiB, 512 bytes took an idle socket from 10.0
+/// to 7.9 KB and delivered as much per CPU-second (BENCHMARKS.md, issue 15).
+const WRITE_BUFFER_BYTES: usize = 512;
+/// Messages longer than this go out in fragments of this size (see [`fragment`]), so that the
+/// write buffer holds at most [`WRITE_BUFFER_BYTES`] plus one such frame, whatever the largest
+/// message sent. Larger than the buffer: a long message takes one `send` per fragment, and
+/// fewer, longer fragments cost fewer. (The greeting does not pass through the buffer at all:
+/// see [`write_greeting`].)
+const FRAGMENT_BYTES: usize = 2048;
 
 // Why a socket ended when no [`CloseReason`] says it, for the closed-sockets metric.
 /// The connection ended or failed under us.
@@ -101,9 +107,7 @@ pub async fn upgrade(
     })
 }
 
-async fn serve(socket: Socket, state: AppState, user: UserSummary, session: SessionKey) {
-    let (mut sink, mut stream) = socket.split();
-
+async fn serve(mut socket: Socket, state: AppState, user: UserSummary, session: SessionKey) {
     // The database work below is boxed: an un-boxed future is stored inline in this task's
     // state for the socket's whole life, and idle sockets should not pay for the biggest query
     // they ever ran (measured: boxing took an idle socket from 12.8 KB to 8.6 KB).
@@ -114,20 +118,14 @@ async fn serve(socket: Socket, state: AppState, user: UserSummary, session: Sess
         Ok(opened) => opened,
         Err(reason) => {
             state.metrics.socket_closed(reason.label());
-            return close_with(&mut sink, reason).await;
+            return close_with(&mut socket, reason).await;
         }
     };
     let ping_every = state.config.heartbeat();
     let dead_after = ping_every.mul_f32(2.5);
     // A peer that does not read its greeting is a stalled reader like any other (see
     // `write_loop`): it must not hold this task, and its registration, forever.
-    let greeted = tokio::time::timeout(dead_after, async {
-        for event in &greeting {
-            feed_text(&mut sink, serialize(event)).await?;
-        }
-        sink.flush().await
-    })
-    .await;
+    let greeted = tokio::time::timeout(dead_after, write_greeting(&mut socket, &greeting)).await;
     if !matches!(greeted, Ok(Ok(()))) {
         Box::pin(connection::close(&state, user.id, registration.id)).await;
         state
@@ -137,6 +135,7 @@ async fn serve(socket: Socket, state: AppState, user: UserSummary, session: Sess
     }
     drop(greeting);
     tracing::debug!(user = %user.username, "socket open");
+    let (sink, mut stream) = socket.split();
 
     // Taken apart so that `queue` is this task's only handle on the queue: once it and the hub's
     // are dropped, the writer sees the queue end and finishes.
@@ -359,7 +358,28 @@ async fn feed_text(
     Ok(())
 }
 
-async fn close_with(sink: &mut SplitSink<Socket, Message>, reason: CloseReason) {
+/// Writes the greeting straight to the connection, its frames formatted by tungstenite into one
+/// buffer that is dropped once sent: one `send` for the whole greeting, and nothing of its
+/// size (a `hello` lists every room anyone may see: 10 KB with 150 rooms) stays behind in the
+/// socket's write buffer, which keeps the capacity it grows to.
+async fn write_greeting(
+    socket: &mut Socket,
+    greeting: &[ServerEvent],
+) -> Result<(), tungstenite::Error> {
+    let mut bytes = Vec::new();
+    for event in greeting {
+        let text = Bytes::from(serialize(event));
+        WireFrame::message(text, OpCode::Data(Data::Text), true).format(&mut bytes)?;
+    }
+    // Nothing was sent through tungstenite yet, so these are the connection's first bytes.
+    socket.get_mut().write_all(&bytes).await?;
+    Ok(())
+}
+
+async fn close_with<S>(sink: &mut S, reason: CloseReason)
+where
+    S: Sink<Message> + Unpin,
+{
     let (code, text) = reason.code_and_text();
     let frame = CloseFrame {
         code,
