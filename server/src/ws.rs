@@ -54,15 +54,14 @@ const WRITE_BATCH: usize = 64;
 /// Frames are gathered up to this many bytes before they go to the kernel in one write: a
 /// writer woken with several frames queued sends them in one `send` instead of one each (with
 /// 0, tungstenite writes every frame on its own). The buffer keeps the capacity it grew to for
-/// the socket's life, so this is small: against 2 KiB, 512 bytes took an idle socket from 10.0
-/// to 7.9 KB and delivered as much per CPU-second (BENCHMARKS.md, issue 15).
-const WRITE_BUFFER_BYTES: usize = 512;
+/// the socket's life; the greeting bypasses it ([`write_greeting`]) and long messages go
+/// through it in fragments, so that capacity stays within a few KiB (512 bytes here cost
+/// fan-out CPU and saved no memory: BENCHMARKS.md, issue 15).
+const WRITE_BUFFER_BYTES: usize = 4096;
 /// Messages longer than this go out in fragments of this size (see [`fragment`]), so that the
 /// write buffer holds at most [`WRITE_BUFFER_BYTES`] plus one such frame, whatever the largest
-/// message sent. Larger than the buffer: a long message takes one `send` per fragment, and
-/// fewer, longer fragments cost fewer. (The greeting does not pass through the buffer at all:
-/// see [`write_greeting`].)
-const FRAGMENT_BYTES: usize = 2048;
+/// message sent.
+const FRAGMENT_BYTES: usize = WRITE_BUFFER_BYTES;
 
 // Why a socket ended when no [`CloseReason`] says it, for the closed-sockets metric.
 /// The connection ended or failed under us.
