@@ -55,8 +55,8 @@ const WRITE_BATCH: usize = 64;
 /// writer woken with several frames queued sends them in one `send` instead of one each (with
 /// 0, tungstenite writes every frame on its own). The buffer keeps the capacity it grew to for
 /// the socket's life; the greeting bypasses it ([`write_greeting`]) and long messages go
-/// through it in fragments, so that capacity stays within a few KiB (512 bytes here cost
-/// fan-out CPU and saved no memory: BENCHMARKS.md, issue 15).
+/// through it in fragments, so that capacity stays within a few KiB (once the greeting
+/// bypassed it, a 512-byte buffer saved no memory: BENCHMARKS.md, issue 15).
 const WRITE_BUFFER_BYTES: usize = 4096;
 /// Messages longer than this go out in fragments of this size (see [`fragment`]), so that the
 /// write buffer holds at most [`WRITE_BUFFER_BYTES`] plus one such frame, whatever the largest
