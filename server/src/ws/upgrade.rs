@@ -4,9 +4,10 @@
 //! Why: tungstenite formats every frame into one output buffer per socket, and that buffer
 //! keeps the capacity of the largest frame it ever held. A greeting's `hello` lists every room
 //! anyone may see (10 KB with 150 rooms), so every idle socket kept 10 KB it would never use
-//! again. With the raw stream, [`crate::ws`] sends long messages as fragments of a bounded size
-//! (tungstenite's `Message::Frame`, which axum's messages cannot express), so the buffer's size
-//! no longer follows the largest message.
+//! again. With tungstenite's own stream, [`crate::ws`] writes the greeting straight to the
+//! connection (axum's socket does not lend it out) and sends later long messages as fragments of
+//! a bounded size (tungstenite's `Message::Frame`, which axum's messages cannot express), so the
+//! buffer's size no longer follows the largest message.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
