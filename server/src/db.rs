@@ -13,7 +13,7 @@ use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use std::time::Duration;
 
-/// How long a pooled connection sits unused before it is pinged again before use.
+/// How long a pooled SQLite connection sits unused before it is pinged again before use.
 const IDLE_BEFORE_PING: Duration = Duration::from_secs(30);
 
 /// Connects to SQLite or PostgreSQL (by the URL's scheme) and applies pending migrations.
@@ -60,13 +60,7 @@ fn options(url: &str, access: Access) -> ConnectOptions {
     options
         .sqlx_logging(false)
         .connect_timeout(Duration::from_secs(10))
-        .acquire_timeout(Duration::from_secs(10))
-        // sqlx pings a connection when it goes back to the pool and, by default, again when it
-        // is taken out. With SQLite each ping is a round trip to the connection's thread: two
-        // thread switches on every query, a fifth of a connect storm's server CPU. A connection
-        // that passed its ping on release moments ago is taken as it is; one idle long enough
-        // for a server or a proxy to have dropped it is still checked first.
-        .test_before_acquire_if_idle_for(IDLE_BEFORE_PING);
+        .acquire_timeout(Duration::from_secs(10));
     if access == Access::Writer {
         // Never replaced for its age or idleness: a new connection starts with a cold cache.
         options
@@ -82,6 +76,12 @@ fn options(url: &str, access: Access) -> ConnectOptions {
         options.max_connections(20);
     }
     if url.starts_with("sqlite:") {
+        // sqlx pings a connection when it goes back to the pool and, by default, again when it
+        // is taken out. With SQLite a ping is a round trip to the connection's thread (two thread
+        // switches per query), and a file does not drop connections: one that passed its ping on
+        // release moments ago is taken as it is. PostgreSQL keeps sqlx's ping on every acquire,
+        // since a connection across a network can die while idle.
+        options.test_before_acquire_if_idle_for(IDLE_BEFORE_PING);
         // Set on every pooled connection (`synchronous` is per connection): WAL lets readers
         // proceed while a write commits, and NORMAL makes a commit an append to the WAL without
         // an fsync. Committed data survives a process crash; only a power loss may drop the
