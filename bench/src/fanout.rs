@@ -2,6 +2,7 @@
 //! send M messages per second each; every member counts what it receives. A message's body is
 //! the time it was sent, so each delivery yields one latency sample.
 
+use crate::pacing::{Quiet, Schedule, Sending, Shape, sender_rank};
 use crate::server_stats::{self, Sample};
 use crate::setup::Admin;
 use crate::socket;
@@ -15,19 +16,8 @@ use tokio_tungstenite::tungstenite::Message;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    #[arg(long, default_value_t = 50)]
-    rooms: usize,
-    #[arg(long, default_value_t = 50)]
-    clients_per_room: usize,
-    /// Sending clients in all, spread evenly over the rooms.
-    #[arg(long, default_value_t = 50)]
-    senders: usize,
-    /// Messages per second per sender.
-    #[arg(long, default_value_t = 30.0)]
-    rate: f64,
-    /// How long senders send.
-    #[arg(long, default_value_t = 20)]
-    seconds: u64,
+    #[command(flatten)]
+    shape: Shape,
     /// How long to wait after sending for the last deliveries before counting them lost.
     #[arg(long, default_value_t = 10)]
     drain_seconds: u64,
@@ -55,13 +45,16 @@ struct Tally {
 }
 
 pub async fn run(admin: Arc<Admin>, server_pids: Vec<u32>, args: Args) -> anyhow::Result<()> {
-    if args.senders > args.rooms * args.clients_per_room || args.rate <= 0.0 {
+    if args.shape.senders > args.shape.rooms * args.shape.clients_per_room || args.shape.rate <= 0.0
+    {
         bail!("need senders <= rooms * clients-per-room and a positive rate");
     }
-    let titles: Vec<String> = (0..args.rooms).map(|r| format!("bench-room-{r}")).collect();
+    let titles: Vec<String> = (0..args.shape.rooms)
+        .map(|r| format!("bench-room-{r}"))
+        .collect();
     let rooms = admin.rooms(&titles).await?;
-    let names: Vec<String> = (0..args.rooms)
-        .flat_map(|r| (0..args.clients_per_room).map(move |c| format!("bench-r{r}-c{c}")))
+    let names: Vec<String> = (0..args.shape.rooms)
+        .flat_map(|r| (0..args.shape.clients_per_room).map(move |c| format!("bench-r{r}-c{c}")))
         .collect();
     eprintln!("signing in {} users…", names.len());
     let cookies = admin.sessions(&names).await?;
@@ -75,11 +68,11 @@ pub async fn run(admin: Arc<Admin>, server_pids: Vec<u32>, args: Args) -> anyhow
         .chain(args.nodes.iter().cloned())
         .collect();
     for (index, cookie) in cookies.into_iter().enumerate() {
-        let room = rooms[index / args.clients_per_room];
-        let sender = sender_rank(index, clients, args.senders);
-        let node = (index % args.clients_per_room) % urls.len();
+        let room = rooms[index / args.shape.clients_per_room];
+        let sender = sender_rank(index, clients, args.shape.senders);
+        let node = (index % args.shape.clients_per_room) % urls.len();
         let (url, ready, stop) = (urls[node].clone(), Arc::clone(&ready), stop.clone());
-        let period = Duration::from_secs_f64(1.0 / args.rate);
+        let period = Duration::from_secs_f64(1.0 / args.shape.rate);
         tasks.push(tokio::spawn(async move {
             let mut tally = client(
                 url,
@@ -88,7 +81,7 @@ pub async fn run(admin: Arc<Admin>, server_pids: Vec<u32>, args: Args) -> anyhow
                 sender.map(|rank| Sending {
                     period,
                     rank,
-                    senders: args.senders,
+                    senders: args.shape.senders,
                 }),
                 ready,
                 stop,
@@ -100,7 +93,10 @@ pub async fn run(admin: Arc<Admin>, server_pids: Vec<u32>, args: Args) -> anyhow
         }));
     }
     ready.wait().await;
-    eprintln!("{clients} clients joined; sending for {} s…", args.seconds);
+    eprintln!(
+        "{clients} clients joined; sending for {} s…",
+        args.shape.seconds
+    );
 
     let start = Instant::now();
     let start_us = epoch.elapsed().as_micros() as u64;
@@ -108,7 +104,7 @@ pub async fn run(admin: Arc<Admin>, server_pids: Vec<u32>, args: Args) -> anyhow
         .then(|| server_stats::sample_all(&server_pids))
         .transpose()?;
     let own_before = server_stats::sample(std::process::id())?;
-    tokio::time::sleep(Duration::from_secs(args.seconds)).await;
+    tokio::time::sleep(Duration::from_secs(args.shape.seconds)).await;
     stop_tx.send_replace(true);
     let sent_window = start.elapsed();
 
@@ -139,20 +135,6 @@ pub async fn run(admin: Arc<Admin>, server_pids: Vec<u32>, args: Args) -> anyhow
     Ok(())
 }
 
-/// Which of the `senders` flat client `index` is, if any: they are chosen evenly among
-/// `clients` (the k-th sender is client k·clients/senders), which spreads them over the rooms.
-fn sender_rank(index: usize, clients: usize, senders: usize) -> Option<usize> {
-    (0..senders).find(|k| k * clients / senders == index)
-}
-
-/// A sender's schedule: one message per `period`; the `rank`-th of `senders` starts
-/// `rank / senders` of a period late.
-struct Sending {
-    period: Duration,
-    rank: usize,
-    senders: usize,
-}
-
 async fn client(
     url: String,
     cookie: String,
@@ -168,15 +150,7 @@ async fn client(
     ready.wait().await;
 
     let mut tally = Tally::default();
-    // Senders start spread evenly over one period, as people post at their own moments:
-    // started together, every sender would post in the same instant, and each message's
-    // latency would include the whole burst's.
-    let mut ticker = sending.as_ref().map(|sending| {
-        let phase = sending
-            .period
-            .mul_f64(sending.rank as f64 / sending.senders as f64);
-        tokio::time::interval_at(tokio::time::Instant::now() + phase, sending.period)
-    });
+    let mut schedule = Schedule::new(sending.as_ref());
     let mut request = 1u64;
     // Nonces unique across runs: the bench reuses its users, and the server stores one message
     // per (user, nonce).
@@ -187,36 +161,14 @@ async fn client(
     let own_nonce = sending
         .as_ref()
         .map(|sending| format!("{run:x}-{}-", sending.rank));
-    // Once told to stop, keep reading until nothing has come for `QUIET_AFTER_STOP`. Until then
-    // no timer is armed, so a frame costs no timer work: the bench shares the 2 cores with the
-    // server, and whatever it spends per frame is taken from the server it measures. The timer
-    // being armed is what "stopped" means: no more sends.
-    const QUIET_AFTER_STOP: Duration = Duration::from_secs(2);
-    let mut quiet: Option<std::pin::Pin<Box<tokio::time::Sleep>>> = None;
+    let mut quiet = Quiet::default();
     loop {
-        let sending = quiet.is_none();
-        let tick = async {
-            match (&mut ticker, sending) {
-                (Some(ticker), true) => {
-                    ticker.tick().await;
-                }
-                _ => std::future::pending::<()>().await,
-            }
-        };
-        let quiet_elapsed = async {
-            match quiet.as_mut() {
-                Some(sleep) => sleep.await,
-                None => std::future::pending::<()>().await,
-            }
-        };
         tokio::select! {
             frame = stream.next() => {
                 // The receipt time is taken before parsing, so parsing is not counted as latency.
                 let now_us = epoch.elapsed().as_micros() as u64;
                 let Some(frame) = frame else { break };
-                if let Some(sleep) = quiet.as_mut() {
-                    sleep.as_mut().reset(tokio::time::Instant::now() + QUIET_AFTER_STOP);
-                }
+                quiet.heard();
                 let Ok(Message::Text(text)) = frame else { continue };
                 match serde_json::from_str::<ServerEvent>(&text)? {
                     ServerEvent::Message { message } if message.room_id == room => {
@@ -235,17 +187,15 @@ async fn client(
                     _ => {}
                 }
             }
-            () = tick => {
+            () = schedule.tick(), if !quiet.stopped() => {
                 let body = epoch.elapsed().as_micros().to_string();
                 let nonce = format!("{}{request}", own_nonce.as_deref().unwrap_or_default());
                 socket::send(&mut sink, &ClientCommand::Send { request_id: RequestId(request), room_id: room, body, nonce }).await?;
                 request += 1;
                 tally.sent += 1;
             }
-            _ = stop.changed(), if sending => {
-                quiet = Some(Box::pin(tokio::time::sleep(QUIET_AFTER_STOP)));
-            }
-            () = quiet_elapsed => break,
+            _ = stop.changed(), if !quiet.stopped() => quiet.stop(),
+            () = quiet.elapsed() => break,
         }
     }
     Ok(tally)
@@ -259,7 +209,7 @@ fn percentile(sorted: &[u32], p: f64) -> f64 {
     f64::from(sorted[index]) / 1000.0
 }
 
-fn print_latency(label: &str, sorted: &[u32]) {
+pub(crate) fn print_latency(label: &str, sorted: &[u32]) {
     println!(
         "{label}: p50 {:.1}  p90 {:.1}  p99 {:.1}  max {:.1}",
         percentile(sorted, 0.50),
@@ -281,7 +231,7 @@ fn report(
     let sent: u64 = tallies.iter().map(|t| t.sent).sum();
     let refused: u64 = tallies.iter().map(|t| t.refused).sum();
     let accepted = sent - refused;
-    let expected = accepted * args.clients_per_room as u64;
+    let expected = accepted * args.shape.clients_per_room as u64;
     let mut latencies: Vec<u32> = tallies
         .iter()
         .flat_map(|t| t.latencies_us.iter().copied())
@@ -291,7 +241,11 @@ fn report(
     let secs = delivery_window.as_secs_f64().max(send_window.as_secs_f64());
     println!(
         "fanout: rooms={} clients/room={} senders={} rate={}/s for {} s",
-        args.rooms, args.clients_per_room, args.senders, args.rate, args.seconds
+        args.shape.rooms,
+        args.shape.clients_per_room,
+        args.shape.senders,
+        args.shape.rate,
+        args.shape.seconds
     );
     println!("messages sent: {sent} (refused by the server: {refused})");
     println!(
@@ -301,7 +255,7 @@ fn report(
     println!(
         "deliveries/s: {:.0} (first send to last delivery: {secs:.1} s; offered: {:.0}/s)",
         got as f64 / secs,
-        args.senders as f64 * args.rate * args.clients_per_room as f64
+        args.shape.offered()
     );
     print_latency("latency ms", &latencies);
     let mut round_trips: Vec<u32> = tallies

@@ -6,6 +6,7 @@
 //!
 //! - `setup`: the admin session, rooms and users the runs need (created once, reused).
 //! - `socket`: one WebSocket client.
+//! - `pacing`: when load clients send, and when they stop listening.
 //! - `server_stats`: CPU seconds and resident memory of the server process.
 //! - `fanout`: senders at a fixed rate, every member counting deliveries and latency.
 //! - `idle`: memory per idle socket.
@@ -13,14 +14,18 @@
 //! - `search`: search latency over generated text (filled through the server).
 //! - `storm`: thousands of sockets connecting at once; part of them dropping, reconnecting
 //!   and catching up.
+//! - `floor`: a bare broadcaster and its load, no Whisper in it: the machine's own cost of a
+//!   delivery, to read the others against.
 //!
 //! Run the server with limits that let one machine act as thousands of users, for example:
 //! `WHISPER_LOGIN_PER_IP_PER_MINUTE=1000000 WHISPER_SENDS_PER_SECOND=1000 whisper`.
 //! BENCHMARKS.md has the exact commands behind each figure.
 
 mod fanout;
+mod floor;
 mod history;
 mod idle;
+mod pacing;
 mod search;
 mod server_stats;
 mod setup;
@@ -63,11 +68,28 @@ enum Command {
     /// Connect storm: thousands of sockets open at once, then part of them drop, reconnect
     /// and catch up.
     Storm(storm::Args),
+    /// A bare TCP broadcaster on one thread (no database, no protocol): the machine's floor
+    /// for a delivery. Run it as the server of `floor-load`.
+    FloorServe(floor::ServeArgs),
+    /// The fan-out shapes against `floor-serve`; pass its process id as `--server-pid`.
+    FloorLoad(floor::LoadArgs),
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Command::FloorServe(args) = cli.command {
+        return floor::serve(args);
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(run(cli))
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::FloorLoad(args) = cli.command {
+        return floor::load(cli.server_pid, args).await;
+    }
     let (name, password) = cli
         .admin
         .split_once(':')
@@ -81,5 +103,8 @@ async fn main() -> anyhow::Result<()> {
         Command::History(args) => history::run(admin, args).await,
         Command::Search(args) => search::run(admin, args).await,
         Command::Storm(args) => storm::run(admin, cli.server_pid, args).await,
+        Command::FloorServe(_) | Command::FloorLoad(_) => {
+            anyhow::bail!("the floor's commands need no Whisper server")
+        }
     }
 }
