@@ -3,6 +3,7 @@
 //! the time it was sent, so each delivery yields one latency sample.
 
 use crate::pacing::{Quiet, Schedule, Sending, Shape, sender_rank};
+use crate::report::print_latency;
 use crate::server_stats::{self, Sample};
 use crate::setup::Admin;
 use crate::socket;
@@ -18,9 +19,6 @@ use tokio_tungstenite::tungstenite::Message;
 pub struct Args {
     #[command(flatten)]
     shape: Shape,
-    /// How long to wait after sending for the last deliveries before counting them lost.
-    #[arg(long, default_value_t = 10)]
-    drain_seconds: u64,
     /// Other nodes of the same deployment (base URLs, comma-separated). Each room's members are
     /// spread over `--url` and these in turn; its senders (the first member of a room, in the
     /// default layout) are on `--url`, so latency is reported separately for deliveries on the
@@ -199,24 +197,6 @@ async fn client(
         }
     }
     Ok(tally)
-}
-
-fn percentile(sorted: &[u32], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let index = ((sorted.len() - 1) as f64 * p).round() as usize;
-    f64::from(sorted[index]) / 1000.0
-}
-
-pub(crate) fn print_latency(label: &str, sorted: &[u32]) {
-    println!(
-        "{label}: p50 {:.1}  p90 {:.1}  p99 {:.1}  max {:.1}",
-        percentile(sorted, 0.50),
-        percentile(sorted, 0.90),
-        percentile(sorted, 0.99),
-        percentile(sorted, 1.0)
-    );
 }
 
 fn report(

@@ -7,6 +7,7 @@
 //! - `setup`: the admin session, rooms and users the runs need (created once, reused).
 //! - `socket`: one WebSocket client.
 //! - `pacing`: when load clients send, and when they stop listening.
+//! - `report`: latency percentiles as printed.
 //! - `server_stats`: CPU seconds and resident memory of the server process.
 //! - `fanout`: senders at a fixed rate, every member counting deliveries and latency.
 //! - `idle`: memory per idle socket.
@@ -26,6 +27,7 @@ mod floor;
 mod history;
 mod idle;
 mod pacing;
+mod report;
 mod search;
 mod server_stats;
 mod setup;
@@ -57,6 +59,18 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    #[command(flatten)]
+    Whisper(WhisperCommand),
+    /// A bare TCP broadcaster on one thread (no database, no protocol): the machine's floor
+    /// for a delivery. Run it as the server of `floor-load`.
+    FloorServe(floor::ServeArgs),
+    /// The fan-out shapes against `floor-serve`; pass its process id as `--server-pid`.
+    FloorLoad(floor::LoadArgs),
+}
+
+/// The commands run against a Whisper server, as its admin.
+#[derive(Debug, Subcommand)]
+enum WhisperCommand {
     /// Fan-out throughput: R rooms of C members; S of them send M messages per second each.
     Fanout(fanout::Args),
     /// Server memory per idle WebSocket.
@@ -68,43 +82,57 @@ enum Command {
     /// Connect storm: thousands of sockets open at once, then part of them drop, reconnect
     /// and catch up.
     Storm(storm::Args),
-    /// A bare TCP broadcaster on one thread (no database, no protocol): the machine's floor
-    /// for a delivery. Run it as the server of `floor-load`.
-    FloorServe(floor::ServeArgs),
-    /// The fan-out shapes against `floor-serve`; pass its process id as `--server-pid`.
-    FloorLoad(floor::LoadArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    if let Command::FloorServe(args) = cli.command {
-        return floor::serve(args);
+    // The runtime is built here, not by `#[tokio::main]`, because `floor-serve` runs one of
+    // its own, on one thread, which cannot be started inside another.
+    let runtime = || {
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+    };
+    match cli.command {
+        Command::FloorServe(args) => floor::serve(args),
+        Command::FloorLoad(args) => runtime()?.block_on(floor::load(cli.server_pid, args)),
+        Command::Whisper(command) => {
+            let against = Against {
+                url: cli.url,
+                admin: cli.admin,
+                server_pid: cli.server_pid,
+                session_cache: cli.session_cache,
+            };
+            runtime()?.block_on(against.run(command))
+        }
     }
-    tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?
-        .block_on(run(cli))
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
-    if let Command::FloorLoad(args) = cli.command {
-        return floor::load(cli.server_pid, args).await;
-    }
-    let (name, password) = cli
-        .admin
-        .split_once(':')
-        .ok_or_else(|| anyhow::anyhow!("--admin must be NAME:PASSWORD"))?;
-    let admin = std::sync::Arc::new(
-        setup::Admin::sign_in(&cli.url, name, password, cli.session_cache.clone()).await?,
-    );
-    match cli.command {
-        Command::Fanout(args) => fanout::run(admin, cli.server_pid, args).await,
-        Command::Idle(args) => idle::run(admin, cli.server_pid.first().copied(), args).await,
-        Command::History(args) => history::run(admin, args).await,
-        Command::Search(args) => search::run(admin, args).await,
-        Command::Storm(args) => storm::run(admin, cli.server_pid, args).await,
-        Command::FloorServe(_) | Command::FloorLoad(_) => {
-            anyhow::bail!("the floor's commands need no Whisper server")
+/// The Whisper server a command runs against, and how to sign in to it.
+struct Against {
+    url: String,
+    admin: String,
+    server_pid: Vec<u32>,
+    session_cache: Option<std::path::PathBuf>,
+}
+
+impl Against {
+    async fn run(self, command: WhisperCommand) -> anyhow::Result<()> {
+        let (name, password) = self
+            .admin
+            .split_once(':')
+            .ok_or_else(|| anyhow::anyhow!("--admin must be NAME:PASSWORD"))?;
+        let admin = std::sync::Arc::new(
+            setup::Admin::sign_in(&self.url, name, password, self.session_cache.clone()).await?,
+        );
+        match command {
+            WhisperCommand::Fanout(args) => fanout::run(admin, self.server_pid, args).await,
+            WhisperCommand::Idle(args) => {
+                idle::run(admin, self.server_pid.first().copied(), args).await
+            }
+            WhisperCommand::History(args) => history::run(admin, args).await,
+            WhisperCommand::Search(args) => search::run(admin, args).await,
+            WhisperCommand::Storm(args) => storm::run(admin, self.server_pid, args).await,
         }
     }
 }
