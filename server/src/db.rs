@@ -119,4 +119,24 @@ mod tests {
             .expect("the writer sees the migrated schema");
         assert_eq!(users::count(&main).await.expect("count"), 1);
     }
+
+    /// `.cargo/config.toml` builds SQLite with the query planner stability guarantee, so that a
+    /// statement with `LIMIT ?` (every `.one()`) is prepared once per connection, not again on
+    /// every run because a value was bound.
+    #[tokio::test]
+    async fn sqlite_plans_without_looking_at_bound_values() {
+        use sea_orm::{ConnectionTrait, Statement};
+        let db = connect("sqlite::memory:").await.expect("connect");
+        let asked = Statement::from_string(
+            db.get_database_backend(),
+            "SELECT sqlite_compileoption_used('ENABLE_QPSG') AS used",
+        );
+        let row = db
+            .query_one_raw(asked)
+            .await
+            .expect("query")
+            .expect("a row");
+        let used: i32 = row.try_get("", "used").expect("column");
+        assert_eq!(used, 1, "SQLite was built without SQLITE_ENABLE_QPSG");
+    }
 }

@@ -21,7 +21,7 @@ pub mod parse;
 pub mod upgrade;
 
 use crate::chat::connection::{self, Opened};
-use crate::fanout::envelope::{CloseReason, Frame, SessionKey, serialize};
+use crate::fanout::envelope::{CloseReason, Frame, SessionKey, serialize, serialize_into};
 use crate::fanout::hub::{Outbound, Registration, Signal};
 use crate::http::auth::origin::origin_is_allowed;
 use crate::http::auth::session;
@@ -34,7 +34,6 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::cookie::CookieJar;
-use bytes::Bytes;
 use futures_util::stream::SplitSink;
 use futures_util::{Sink, SinkExt, StreamExt};
 use protocol::{ErrorCode, MAX_FRAME_BYTES, ServerEvent, UserSummary};
@@ -42,7 +41,7 @@ use std::time::Duration;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, MissedTickBehavior, interval_at};
-use tungstenite::protocol::frame::Frame as WireFrame;
+use tungstenite::protocol::frame::FrameHeader;
 use tungstenite::protocol::frame::coding::{Data, OpCode};
 use tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tungstenite::{Message, Utf8Bytes};
@@ -62,6 +61,11 @@ const WRITE_BUFFER_BYTES: usize = 4096;
 /// write buffer holds at most [`WRITE_BUFFER_BYTES`] plus one such frame, whatever the largest
 /// message sent.
 const FRAGMENT_BYTES: usize = WRITE_BUFFER_BYTES;
+/// What a greeting's serialized events start with room for: a `hello` with 150 rooms and a
+/// room's `joined` with its latest page of messages, without growing.
+const GREETING_BYTES: usize = 32 * 1024;
+/// The longest header of an unmasked frame: two bytes, then the length in eight.
+const MAX_FRAME_HEADER_BYTES: usize = 10;
 
 // Why a socket ended when no [`CloseReason`] says it, for the closed-sockets metric.
 /// The connection ended or failed under us.
@@ -357,18 +361,34 @@ async fn feed_text(
     Ok(())
 }
 
-/// Writes the greeting straight to the connection, its frames formatted by tungstenite into one
-/// buffer that is dropped once sent: one `send` for the whole greeting, and nothing of its
-/// size (a `hello` lists every room anyone may see: 10 KB with 150 rooms) stays behind in the
-/// socket's write buffer, which keeps the capacity it grows to.
+/// Writes the greeting straight to the connection in one `send`, from a buffer dropped once
+/// sent: nothing of its size (a `hello` lists every room anyone may see: 10 KB with 150 rooms)
+/// stays behind in the socket's write buffer, which keeps the capacity it grows to.
+///
+/// The events are serialized into one buffer, sized for a usual greeting so that it does not
+/// grow (copying as it goes), then framed into another of the exact size. In a connect storm
+/// thousands of greetings are built at once: this took the server's memory after one from
+/// about 480 MB to 400 MB (`BENCHMARKS.md`, sixteenth session).
 async fn write_greeting(
     socket: &mut Socket,
     greeting: &[ServerEvent],
 ) -> Result<(), tungstenite::Error> {
-    let mut bytes = Vec::new();
+    let mut texts = Vec::with_capacity(GREETING_BYTES);
+    let mut ends = Vec::with_capacity(greeting.len());
     for event in greeting {
-        let text = Bytes::from(serialize(event));
-        WireFrame::message(text, OpCode::Data(Data::Text), true).format(&mut bytes)?;
+        serialize_into(event, &mut texts);
+        ends.push(texts.len());
+    }
+    let text_frame = FrameHeader {
+        opcode: OpCode::Data(Data::Text),
+        ..FrameHeader::default()
+    };
+    let mut bytes = Vec::with_capacity(texts.len() + MAX_FRAME_HEADER_BYTES * ends.len());
+    let mut start = 0;
+    for end in ends {
+        text_frame.format((end - start) as u64, &mut bytes)?;
+        bytes.extend_from_slice(&texts[start..end]);
+        start = end;
     }
     // Nothing was sent through tungstenite yet, so these are the connection's first bytes.
     socket.get_mut().write_all(&bytes).await?;

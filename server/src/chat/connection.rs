@@ -96,15 +96,18 @@ async fn greeting(state: &AppState, user: &User, mine: &[Room]) -> Result<Vec<Se
     // The rooms anyone may see, and the user's own (their private ones among them).
     let public = state.reads.public_rooms(&state.db).await?;
     let private_ones = mine.iter().filter(|room| room.kind().is_private());
-    let listed = public
-        .iter()
-        .chain(private_ones)
-        .filter(|room| {
-            let member = mine.iter().any(|own| own.id == room.id);
-            access::decide(viewer, kind_of(room), member, Action::List).is_ok()
-        })
-        .map(Room::info)
-        .collect();
+    // Sized up front: the filter hides the length from `collect`, which would grow it by copying.
+    let mut listed = Vec::with_capacity(public.len() + mine.len());
+    listed.extend(
+        public
+            .iter()
+            .chain(private_ones)
+            .filter(|room| {
+                let member = mine.iter().any(|own| own.id == room.id);
+                access::decide(viewer, kind_of(room), member, Action::List).is_ok()
+            })
+            .map(Room::info),
+    );
     // Reopened only while still readable: a room left or lost meanwhile is not.
     let last_room = user
         .last_room_id

@@ -138,6 +138,15 @@ pub fn serialize(event: &ServerEvent) -> Frame {
         })
 }
 
+/// Like [`serialize`], appending the event's text to `out` (nothing, if it fails).
+pub fn serialize_into(event: &ServerEvent, out: &mut Vec<u8>) {
+    let start = out.len();
+    if let Err(err) = serde_json::to_writer(&mut *out, event) {
+        tracing::error!(%err, "could not serialize an event");
+        out.truncate(start);
+    }
+}
+
 /// Why a socket is closed by the server, which sets the close frame's code and text.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CloseReason {
