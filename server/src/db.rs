@@ -124,7 +124,7 @@ mod tests {
     /// statement with `LIMIT ?` (every `.one()`) is prepared once per connection, not again on
     /// every run because a value was bound.
     #[tokio::test]
-    async fn sqlite_plans_without_looking_at_bound_values() {
+    async fn sqlite_is_built_with_the_planner_stability_guarantee() {
         use sea_orm::{ConnectionTrait, Statement};
         let db = connect("sqlite::memory:").await.expect("connect");
         let asked = Statement::from_string(

@@ -61,11 +61,9 @@ const WRITE_BUFFER_BYTES: usize = 4096;
 /// write buffer holds at most [`WRITE_BUFFER_BYTES`] plus one such frame, whatever the largest
 /// message sent.
 const FRAGMENT_BYTES: usize = WRITE_BUFFER_BYTES;
-/// What a greeting's serialized events start with room for: a `hello` with 150 rooms and a
-/// room's `joined` with its latest page of messages, without growing.
+/// What a greeting's serialized events start with room for: for a user in one room, a `hello`
+/// with 150 rooms and the room's `joined` with its latest page of messages.
 const GREETING_BYTES: usize = 32 * 1024;
-/// The longest header of an unmasked frame: two bytes, then the length in eight.
-const MAX_FRAME_HEADER_BYTES: usize = 10;
 
 // Why a socket ended when no [`CloseReason`] says it, for the closed-sockets metric.
 /// The connection ended or failed under us.
@@ -365,8 +363,8 @@ async fn feed_text(
 /// sent: nothing of its size (a `hello` lists every room anyone may see: 10 KB with 150 rooms)
 /// stays behind in the socket's write buffer, which keeps the capacity it grows to.
 ///
-/// The events are serialized into one buffer, sized for a usual greeting so that it does not
-/// grow (copying as it goes), then framed into another of the exact size. In a connect storm
+/// The events are serialized into one buffer, sized so that a usual greeting does not grow it
+/// (copying as it goes), then framed into another of the exact size. In a connect storm
 /// thousands of greetings are built at once: this took the server's memory after one from
 /// about 480 MB to 400 MB (`BENCHMARKS.md`, sixteenth session).
 async fn write_greeting(
@@ -374,22 +372,26 @@ async fn write_greeting(
     greeting: &[ServerEvent],
 ) -> Result<(), tungstenite::Error> {
     let mut texts = Vec::with_capacity(GREETING_BYTES);
-    let mut ends = Vec::with_capacity(greeting.len());
+    let mut lengths = Vec::with_capacity(greeting.len());
     for event in greeting {
+        let start = texts.len();
         serialize_into(event, &mut texts);
-        ends.push(texts.len());
+        lengths.push((texts.len() - start) as u64);
     }
     let text_frame = FrameHeader {
         opcode: OpCode::Data(Data::Text),
         ..FrameHeader::default()
     };
-    let mut bytes = Vec::with_capacity(texts.len() + MAX_FRAME_HEADER_BYTES * ends.len());
+    let headers: usize = lengths.iter().map(|&length| text_frame.len(length)).sum();
+    let mut bytes = Vec::with_capacity(headers + texts.len());
     let mut start = 0;
-    for end in ends {
-        text_frame.format((end - start) as u64, &mut bytes)?;
+    for length in lengths {
+        let end = start + length as usize;
+        text_frame.format(length, &mut bytes)?;
         bytes.extend_from_slice(&texts[start..end]);
         start = end;
     }
+    drop(texts);
     // Nothing was sent through tungstenite yet, so these are the connection's first bytes.
     socket.get_mut().write_all(&bytes).await?;
     Ok(())
