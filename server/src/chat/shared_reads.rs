@@ -1,36 +1,39 @@
-//! Reads that many callers asking at once share: one query answers all who asked before it began.
+//! Reads that many callers asking at once share: one query answers all who asked before it
+//! began, whatever key each asked about.
 //!
 //! When thousands of sockets open at once (a server restart, a network blip), every greeting
-//! reads the same list of public rooms; the sockets of a room's members read its same members
-//! and latest messages; and the tabs of one browser read the same session, rooms and read
-//! positions. Every query is two thread hand-offs through sqlx's SQLite worker plus the decoding
-//! of every row, so a storm of greetings spent most of its time reading the same rows again and
-//! again (`BENCHMARKS.md`, "connect storm"). Whoever else asks for these reads (the gate on
-//! every request, joins, the standing re-read after a change) shares them the same way.
+//! reads the same list of public rooms, the members and latest messages of the same rooms, and
+//! for each user their session, rooms and read positions. Every query is two thread hand-offs
+//! through sqlx's SQLite worker plus the decoding of every row, and sqlx pings the connection
+//! again when it goes back to the pool; so a storm of greetings spent most of its time on
+//! queries of a row or two each (`BENCHMARKS.md`, "connect storm"). Here the callers that ask
+//! while a read of one kind runs are answered together by the next: one query with all their
+//! keys (`IN (…)`). Whoever else asks for these reads (the gate on every request, joins, the
+//! standing re-read after a change) shares them the same way.
 //!
 //! A shared read is never staler than a read of one's own. A caller joins only a read that has
-//! not started yet; while one runs, the next callers wait for the following one, which starts
+//! not begun yet; while one runs, the next callers wait for the following one, which begins
 //! when it ends. So the answer a caller gets was read after it asked: a socket registered with
 //! the hub before asking either sees a change in the answer or hears of it live, exactly as with
-//! its own query.
+//! its own query. Unloaded, a read begins at once, alone.
 
 use crate::db::rooms::{self, Room};
 use crate::db::users::User;
-use crate::db::{messages, read_state, sessions};
+use crate::db::{MAX_KEYS, messages, read_state, sessions};
 use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared, WeakShared};
 use protocol::{ChatMessage, Member, ReadState, RoomId, UserId};
 use sea_orm::{DatabaseConnection, DbErr};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 use std::sync::{Arc, Mutex, PoisonError};
 
 /// The reads this node shares, each with the query it shares.
 #[derive(Default)]
 pub struct Reads {
-    public_rooms: SharedReads<(), Vec<Room>>,
+    public_rooms: SharedReads<(), Arc<Vec<Room>>>,
     snapshots: SharedReads<RoomId, (Vec<Member>, Vec<ChatMessage>)>,
-    users_by_session: SharedReads<String, Option<User>>,
+    users_by_session: SharedReads<String, User>,
     rooms_of: SharedReads<UserId, Vec<Room>>,
     read_states: SharedReads<UserId, Vec<ReadState>>,
 }
@@ -39,9 +42,11 @@ impl Reads {
     /// Every open and staff-only room, by title (`db::rooms::public`).
     pub async fn public_rooms(&self, db: &DatabaseConnection) -> Result<Arc<Vec<Room>>, DbErr> {
         let db = db.clone();
-        self.public_rooms
-            .get((), async move { rooms::public(&db).await })
-            .await
+        let read = |_: Vec<()>| async move {
+            let public = rooms::public(&db).await?;
+            Ok::<_, DbErr>(HashMap::from([((), Arc::new(public))]))
+        };
+        Ok(self.public_rooms.get((), read).await?.unwrap_or_default())
     }
 
     /// A room's members and its latest page of messages.
@@ -51,37 +56,44 @@ impl Reads {
         room: RoomId,
     ) -> Result<(Vec<Member>, Vec<ChatMessage>), DbErr> {
         let db = db.clone();
-        let read = async move {
-            let members = rooms::members(&db, room).await?;
-            let recent = messages::latest(&db, room, protocol::HISTORY_PAGE as u64).await?;
-            Ok((members, recent))
+        let read = |rooms: Vec<RoomId>| async move {
+            let mut snapshots = HashMap::with_capacity(rooms.len());
+            for room in rooms {
+                let members = rooms::members(&db, room).await?;
+                let recent = messages::latest(&db, room, protocol::HISTORY_PAGE as u64).await?;
+                snapshots.insert(room, (members, recent));
+            }
+            Ok::<_, DbErr>(snapshots)
         };
-        self.snapshots.get_cloned(room, read).await
+        Ok(self.snapshots.get(room, read).await?.unwrap_or_default())
     }
 
-    /// The user of a live session (`db::sessions::find_user`): every request's gate, and every
+    /// The user of a live session (`db::sessions::find_users`): every request's gate, and every
     /// socket's standing. The tabs of one browser share its cookie.
     pub async fn user_of_session(
         &self,
         db: &DatabaseConnection,
         token_hash: &str,
     ) -> Result<Option<User>, DbErr> {
-        let (db, key) = (db.clone(), token_hash.to_owned());
-        let read = async move { sessions::find_user(&db, &key).await };
-        self.users_by_session
-            .get_cloned(token_hash.to_owned(), read)
-            .await
+        let db = db.clone();
+        let read = |hashes: Vec<String>| async move {
+            let found = sessions::find_users(&db, &hashes).await?;
+            Ok::<_, DbErr>(found.into_iter().collect())
+        };
+        self.users_by_session.get(token_hash.to_owned(), read).await
     }
 
-    /// The rooms a user is a member of (`db::rooms::rooms_of`).
+    /// The rooms a user is a member of (`db::rooms::rooms_of_each`).
     pub async fn rooms_of(
         &self,
         db: &DatabaseConnection,
         user: UserId,
     ) -> Result<Vec<Room>, DbErr> {
         let db = db.clone();
-        let read = async move { rooms::rooms_of(&db, user).await };
-        self.rooms_of.get_cloned(user, read).await
+        let read = |users: Vec<UserId>| async move {
+            Ok::<_, DbErr>(grouped(rooms::rooms_of_each(&db, &users).await?))
+        };
+        Ok(self.rooms_of.get(user, read).await?.unwrap_or_default())
     }
 
     /// A user's read position and counts in each room (`db::read_state::all_of`).
@@ -91,39 +103,55 @@ impl Reads {
         user: UserId,
     ) -> Result<Vec<ReadState>, DbErr> {
         let db = db.clone();
-        let read = async move { read_state::all_of(&db, user).await };
-        self.read_states.get_cloned(user, read).await
+        let read = |users: Vec<UserId>| async move {
+            Ok::<_, DbErr>(grouped(read_state::all_of(&db, &users).await?))
+        };
+        Ok(self.read_states.get(user, read).await?.unwrap_or_default())
     }
 }
 
-/// What a read gives every caller that shared it. The error is shared too: each caller gets a
-/// `DbErr::Custom` with its text (the variant is lost; nothing matches on it).
-type Outcome<V> = Result<Arc<V>, Arc<DbErr>>;
-type Read<V> = Shared<BoxFuture<'static, Outcome<V>>>;
-type Slots<K, V> = Arc<Mutex<HashMap<K, Slot<V>>>>;
-
-/// Reads of one kind, shared per key.
-pub struct SharedReads<K, V> {
-    slots: Slots<K, V>,
+/// Rows of (key, item) as each key's items, in the rows' order.
+fn grouped<K: Eq + Hash, T>(rows: Vec<(K, T)>) -> HashMap<K, Vec<T>> {
+    let mut groups: HashMap<K, Vec<T>> = HashMap::new();
+    for (key, item) in rows {
+        groups.entry(key).or_default().push(item);
+    }
+    groups
 }
 
-/// A key with a read running or waiting. Nothing else is kept: a key is forgotten when its last
-/// read ends or every caller of it has gone, so that keys asked once (a session cookie) cost
-/// nothing afterwards.
-struct Slot<V> {
-    /// The read that has not begun yet: a caller joins it, or starts one if there is none. Held
-    /// weakly: when all its callers go, it goes.
-    waiting: Option<WeakShared<BoxFuture<'static, Outcome<V>>>>,
-    /// Whether a read holds the turn (and so will look at this slot again when it ends).
-    running: bool,
+/// What a read gives every caller that shared it: an answer per key it found something for.
+/// The error is shared too: each caller gets a `DbErr::Custom` with its text (the variant is
+/// lost; nothing matches on it).
+type Outcome<K, V> = Result<Arc<HashMap<K, V>>, Arc<DbErr>>;
+type Read<K, V> = Shared<BoxFuture<'static, Outcome<K, V>>>;
+/// The keys asked of a read that has not begun; taken when it begins.
+type Keys<K> = Arc<Mutex<HashSet<K>>>;
+
+/// Reads of one kind, shared by every caller that asked before one began.
+pub struct SharedReads<K, V> {
+    inner: Arc<Inner<K, V>>,
+}
+
+struct Inner<K, V> {
+    /// The read that has not begun yet: a caller adds its key to it, or starts one if there is
+    /// none (or it is full). Held weakly: when all its callers go, it goes.
+    waiting: Mutex<Option<Waiting<K, V>>>,
     /// Held by the running read, so that the waiting one begins only after it ends.
-    turn: Arc<tokio::sync::Mutex<()>>,
+    turn: tokio::sync::Mutex<()>,
+}
+
+struct Waiting<K, V> {
+    keys: Keys<K>,
+    read: WeakShared<BoxFuture<'static, Outcome<K, V>>>,
 }
 
 impl<K, V> Default for SharedReads<K, V> {
     fn default() -> Self {
         Self {
-            slots: Arc::default(),
+            inner: Arc::new(Inner {
+                waiting: Mutex::new(None),
+                turn: tokio::sync::Mutex::new(()),
+            }),
         }
     }
 }
@@ -131,242 +159,231 @@ impl<K, V> Default for SharedReads<K, V> {
 impl<K, V> SharedReads<K, V>
 where
     K: Eq + Hash + Clone + Send + Sync + 'static,
-    V: Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
 {
-    /// `read`'s answer for `key`, from a query that began after this call: this caller's own,
-    /// or one shared with the callers that asked meanwhile (then `read` is dropped unpolled).
-    pub async fn get<F>(&self, key: K, read: F) -> Result<Arc<V>, DbErr>
+    /// The answer for `key` from a read that began after this call: `read` called with this
+    /// caller's key alone, or the read of the callers that asked meanwhile, with all their keys
+    /// (at most [`MAX_KEYS`]; then this `read` is dropped uncalled). `None` when the read
+    /// answered nothing for the key.
+    pub async fn get<F, Fut>(&self, key: K, read: F) -> Result<Option<V>, DbErr>
     where
-        F: Future<Output = Result<V, DbErr>> + Send + 'static,
+        F: FnOnce(Vec<K>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<HashMap<K, V>, DbErr>> + Send + 'static,
     {
         let shared = {
-            let mut slots = lock(&self.slots);
-            let slot = slots.entry(key.clone()).or_insert_with(|| Slot {
-                waiting: None,
-                running: false,
-                turn: Arc::default(),
+            let mut waiting = lock(&self.inner.waiting);
+            let joined = waiting.as_ref().and_then(|waiting| {
+                let read = waiting.read.upgrade()?;
+                let mut keys = lock(&waiting.keys);
+                if keys.len() >= MAX_KEYS && !keys.contains(&key) {
+                    return None;
+                }
+                keys.insert(key.clone());
+                Some(read)
             });
-            match slot.waiting.as_ref().and_then(WeakShared::upgrade) {
-                Some(waiting) => waiting,
+            match joined {
+                Some(read) => read,
                 None => {
-                    let forget = Forget {
-                        slots: Arc::clone(&self.slots),
-                        key,
-                        turn: Arc::clone(&slot.turn),
-                        held: None,
-                    };
-                    let waiting: Read<V> = read_in_turn(forget, read).boxed().shared();
-                    slot.waiting = waiting.downgrade();
-                    waiting
+                    let keys = Arc::new(Mutex::new(HashSet::from([key.clone()])));
+                    let inner = Arc::clone(&self.inner);
+                    let begun: Read<K, V> = read_in_turn(inner, Arc::clone(&keys), read)
+                        .boxed()
+                        .shared();
+                    // `None` only once polled to its end, and nobody has polled it yet.
+                    if let Some(weak) = begun.downgrade() {
+                        *waiting = Some(Waiting { keys, read: weak });
+                    }
+                    begun
                 }
             }
         };
-        shared
+        let answers = shared
             .await
-            .map_err(|err| DbErr::Custom(format!("shared read: {err}")))
-    }
-
-    /// Like [`Self::get`], for a caller that needs its own copy of the answer.
-    pub async fn get_cloned<F>(&self, key: K, read: F) -> Result<V, DbErr>
-    where
-        V: Clone,
-        F: Future<Output = Result<V, DbErr>> + Send + 'static,
-    {
-        Ok(V::clone(&*self.get(key, read).await?))
+            .map_err(|err| DbErr::Custom(format!("shared read: {err}")))?;
+        Ok(answers.get(&key).cloned())
     }
 }
 
-/// Waits for the running read of the key to end, takes its place (callers asking from then on
-/// wait for the next one), and reads.
-async fn read_in_turn<K, V, F>(mut forget: Forget<K, V>, read: F) -> Outcome<V>
+/// Waits for the running read of this kind to end, takes its place (callers asking from then on
+/// wait for the next one), and reads every key asked until then.
+async fn read_in_turn<K, V, F, Fut>(
+    inner: Arc<Inner<K, V>>,
+    keys: Keys<K>,
+    read: F,
+) -> Outcome<K, V>
 where
-    K: Eq + Hash,
-    F: Future<Output = Result<V, DbErr>>,
+    F: FnOnce(Vec<K>) -> Fut,
+    Fut: Future<Output = Result<HashMap<K, V>, DbErr>>,
 {
-    forget.held = Some(Arc::clone(&forget.turn).lock_owned().await);
-    if let Some(slot) = lock(&forget.slots).get_mut(&forget.key) {
-        slot.waiting = None;
-        slot.running = true;
-    }
-    read.await.map(Arc::new).map_err(Arc::new)
-}
-
-/// Dropped with its read, whether it ended or all its callers left: gives up the turn, and
-/// forgets the key if no other read of it is running or waiting.
-struct Forget<K: Eq + Hash, V> {
-    slots: Slots<K, V>,
-    key: K,
-    turn: Arc<tokio::sync::Mutex<()>>,
-    held: Option<tokio::sync::OwnedMutexGuard<()>>,
-}
-
-impl<K: Eq + Hash, V> Drop for Forget<K, V> {
-    fn drop(&mut self) {
-        let was_running = self.held.take().is_some();
-        let mut slots = lock(&self.slots);
-        // The same slot, not one made since this read's was forgotten.
-        let Some(slot) = slots
-            .get_mut(&self.key)
-            .filter(|slot| Arc::ptr_eq(&slot.turn, &self.turn))
-        else {
-            return;
-        };
-        if was_running {
-            slot.running = false;
+    let _turn = inner.turn.lock().await;
+    let keys: Vec<K> = {
+        let mut waiting = lock(&inner.waiting);
+        if waiting
+            .as_ref()
+            .is_some_and(|waiting| Arc::ptr_eq(&waiting.keys, &keys))
+        {
+            *waiting = None;
         }
-        // Dropped only once the lock is released: if this is the waiting read's last reference,
-        // dropping it drops that read's own `Forget`, which takes the lock.
-        let waiting = slot.waiting.as_ref().and_then(WeakShared::upgrade);
-        if waiting.is_none() && !slot.running {
-            slots.remove(&self.key);
-        }
-        drop(slots);
-        drop(waiting);
-    }
+        // Callers add keys only while holding `waiting`'s lock and finding this read there: from
+        // here on, none can.
+        std::mem::take(&mut *lock(&keys)).into_iter().collect()
+    };
+    read(keys).await.map(Arc::new).map_err(Arc::new)
 }
 
-/// The slots, whatever a panic elsewhere left them as: each change to them is one assignment.
-fn lock<K, V>(slots: &Slots<K, V>) -> std::sync::MutexGuard<'_, HashMap<K, Slot<V>>> {
-    slots.lock().unwrap_or_else(PoisonError::into_inner)
+/// A mutex's data, whatever a panic elsewhere left it as: each change to it is one assignment
+/// or one insertion.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
     use tokio::sync::oneshot;
 
-    /// A read that says when it began, waits to be let go, and answers `value`.
-    async fn held_read(
-        value: usize,
+    type Shared = Arc<SharedReads<u16, u16>>;
+    type Caller = tokio::task::JoinHandle<Result<Option<u16>, DbErr>>;
+    /// The keys each read was called with, in the order the reads began.
+    type Log = Arc<Mutex<Vec<Vec<u16>>>>;
+
+    /// A read that logs its keys, says it began, waits to be let go, and answers each key with
+    /// the key plus `add`.
+    fn held_read(
+        add: u16,
+        log: &Log,
         began: oneshot::Sender<()>,
         release: oneshot::Receiver<()>,
-        reads: Arc<AtomicUsize>,
-    ) -> Result<usize, DbErr> {
-        reads.fetch_add(1, Ordering::SeqCst);
-        let _ = began.send(());
-        let _ = release.await;
-        Ok(value)
+    ) -> impl FnOnce(Vec<u16>) -> BoxFuture<'static, Result<HashMap<u16, u16>, DbErr>> + Send + 'static
+    {
+        let log = Arc::clone(log);
+        move |mut keys| {
+            async move {
+                keys.sort_unstable();
+                lock(&log).push(keys.clone());
+                let _ = began.send(());
+                let _ = release.await;
+                Ok(keys.into_iter().map(|key| (key, key + add)).collect())
+            }
+            .boxed()
+        }
     }
 
-    type Reads = Arc<SharedReads<u8, usize>>;
-    type Caller = tokio::task::JoinHandle<usize>;
-
-    /// A caller of `key` whose read (of `value`, counted in `reads`) has begun and goes on when
-    /// the returned sender is used or dropped.
-    async fn running(
-        shared: &Reads,
-        key: u8,
-        value: usize,
-        reads: &Arc<AtomicUsize>,
-    ) -> (Caller, oneshot::Sender<()>) {
-        let (began, has_begun) = oneshot::channel();
-        let (release, released) = oneshot::channel();
-        let read = held_read(value, began, released, Arc::clone(reads));
-        let caller = asking(shared, key, read).await;
-        has_begun.await.unwrap();
-        (caller, release)
+    /// A read that answers at once, logging its keys.
+    fn quick_read(
+        add: u16,
+        log: &Log,
+    ) -> impl FnOnce(Vec<u16>) -> BoxFuture<'static, Result<HashMap<u16, u16>, DbErr>> + Send + 'static
+    {
+        let (began, _) = oneshot::channel();
+        let (let_go, release) = oneshot::channel();
+        drop(let_go);
+        held_read(add, log, began, release)
     }
 
-    /// A caller of `key` that has asked (its read may be dropped unpolled).
+    /// A caller of `key` that has asked (its read may be dropped uncalled).
     async fn asking(
-        shared: &Reads,
-        key: u8,
-        read: impl Future<Output = Result<usize, DbErr>> + Send + 'static,
+        shared: &Shared,
+        key: u16,
+        read: impl FnOnce(Vec<u16>) -> BoxFuture<'static, Result<HashMap<u16, u16>, DbErr>>
+        + Send
+        + 'static,
     ) -> Caller {
         let shared = Arc::clone(shared);
-        let caller = tokio::spawn(async move { *shared.get(key, read).await.unwrap() });
+        let caller = tokio::spawn(async move { shared.get(key, read).await });
+        // The spawned caller runs up to its first wait.
         tokio::task::yield_now().await;
         caller
     }
 
+    /// A caller of `key` whose own read has begun, and goes on when the sender is used or
+    /// dropped.
+    async fn running(shared: &Shared, key: u16, log: &Log) -> (Caller, oneshot::Sender<()>) {
+        let (began, has_begun) = oneshot::channel();
+        let (let_go, release) = oneshot::channel();
+        let caller = asking(shared, key, held_read(100, log, began, release)).await;
+        has_begun.await.unwrap();
+        (caller, let_go)
+    }
+
+    fn answer(caller: Result<Result<Option<u16>, DbErr>, tokio::task::JoinError>) -> Option<u16> {
+        caller.unwrap().unwrap()
+    }
+
     #[tokio::test]
-    async fn callers_that_ask_while_a_read_runs_share_the_next_one() {
-        let shared = Reads::default();
-        let reads = Arc::new(AtomicUsize::new(0));
-        let first_ended = Arc::new(AtomicBool::new(false));
-        let (first, let_first_go) = running(&shared, 7, 1, &reads).await;
-
-        // Two callers ask while the first read runs: the second read, which they share, must
-        // begin only after the first has ended, and the third caller's read never runs.
-        let (began, second_began) = oneshot::channel();
-        let (let_second_go, release) = oneshot::channel();
-        let second_read = {
-            let (reads, first_ended) = (Arc::clone(&reads), Arc::clone(&first_ended));
-            let read = held_read(2, began, release, reads);
-            async move {
-                assert!(
-                    first_ended.load(Ordering::SeqCst),
-                    "began while the first ran"
-                );
-                read.await
-            }
-        };
-        let second = asking(&shared, 7, second_read).await;
-        let third = asking(&shared, 7, async { Ok(3) }).await;
-
-        first_ended.store(true, Ordering::SeqCst);
+    async fn callers_that_ask_while_a_read_runs_share_the_next_one_with_all_their_keys() {
+        let (shared, log) = (Shared::default(), Log::default());
+        let (first, let_first_go) = running(&shared, 1, &log).await;
+        // Three callers ask while the first read runs, one key twice: one read answers them
+        // all, begun only after the first ended, and the later callers' reads are never called.
+        let second = asking(&shared, 3, quick_read(200, &log)).await;
+        let third = asking(&shared, 2, quick_read(300, &log)).await;
+        let fourth = asking(&shared, 3, quick_read(400, &log)).await;
+        assert_eq!(lock(&log).len(), 1, "a read began while another ran");
         let_first_go.send(()).unwrap();
-        assert_eq!(first.await.unwrap(), 1);
-        second_began.await.unwrap();
-        let_second_go.send(()).unwrap();
-        assert_eq!(second.await.unwrap(), 2);
-        assert_eq!(
-            third.await.unwrap(),
-            2,
-            "the third caller shares the second read"
-        );
-        assert_eq!(reads.load(Ordering::SeqCst), 2);
-        assert!(
-            lock(&shared.slots).is_empty(),
-            "nothing kept after the reads"
-        );
+        assert_eq!(answer(first.await), Some(101));
+        assert_eq!(answer(second.await), Some(203));
+        assert_eq!(answer(third.await), Some(202));
+        assert_eq!(answer(fourth.await), Some(203));
+        assert_eq!(*lock(&log), [vec![1], vec![2, 3]]);
+        assert!(lock(&shared.inner.waiting).is_none(), "a read kept waiting");
     }
 
     #[tokio::test]
-    async fn other_keys_do_not_wait() {
-        let shared = Reads::default();
-        let (held, _release) = running(&shared, 1, 1, &Arc::default()).await;
-        assert_eq!(*shared.get(2, async { Ok(5) }).await.unwrap(), 5);
-        held.abort();
+    async fn a_read_has_at_most_max_keys_and_the_rest_wait_for_the_next() {
+        let (shared, log) = (Shared::default(), Log::default());
+        let (first, let_first_go) = running(&shared, 0, &log).await;
+        let mut callers = Vec::new();
+        for key in 1..=MAX_KEYS as u16 + 1 {
+            callers.push((key, asking(&shared, key, quick_read(0, &log)).await));
+        }
+        let_first_go.send(()).unwrap();
+        answer(first.await);
+        for (key, caller) in callers {
+            assert_eq!(answer(caller.await), Some(key));
+        }
+        let sizes: Vec<usize> = lock(&log).iter().map(Vec::len).collect();
+        assert_eq!(sizes, [1, MAX_KEYS, 1]);
     }
 
     #[tokio::test]
-    async fn a_read_whose_callers_all_left_frees_its_key() {
-        let shared = Reads::default();
-        let (abandoned, _release) = running(&shared, 7, 1, &Arc::default()).await;
-        // A second caller waits for the next read; then both leave.
-        let waiting = asking(&shared, 7, async { Ok(2) }).await;
+    async fn a_read_whose_callers_all_left_is_not_joined() {
+        let (shared, log) = (Shared::default(), Log::default());
+        let (first, let_first_go) = running(&shared, 1, &log).await;
+        let abandoned = asking(&shared, 2, quick_read(0, &log)).await;
         abandoned.abort();
-        waiting.abort();
-        let _ = (abandoned.await, waiting.await);
-        assert!(
-            lock(&shared.slots).is_empty(),
-            "a key nobody waits for is forgotten"
-        );
-        assert_eq!(*shared.get(7, async { Ok(3) }).await.unwrap(), 3);
+        assert!(abandoned.await.unwrap_err().is_cancelled());
+        // The next caller reads with its own read, for its own key only.
+        let next = asking(&shared, 3, quick_read(500, &log)).await;
+        let_first_go.send(()).unwrap();
+        answer(first.await);
+        assert_eq!(answer(next.await), Some(503));
+        assert_eq!(*lock(&log), [vec![1], vec![3]]);
+    }
+
+    #[tokio::test]
+    async fn a_key_the_read_found_nothing_for_gets_none() {
+        let shared = Shared::default();
+        let read = |_: Vec<u16>| async { Ok(HashMap::new()) }.boxed();
+        assert_eq!(shared.get(7, read).await.unwrap(), None);
     }
 
     #[tokio::test]
     async fn a_failed_read_fails_every_caller_that_shared_it() {
-        let shared = Reads::default();
-        let (first, let_first_go) = running(&shared, 7, 1, &Arc::default()).await;
-        let failing = async { Err(DbErr::Custom("disk on fire".into())) };
-        let callers = [failing.boxed(), async { Ok(2) }.boxed()].map(|read| {
-            let shared = Arc::clone(&shared);
-            tokio::spawn(async move { shared.get(7, read).await.map(|value| *value) })
-        });
-        tokio::task::yield_now().await;
+        let (shared, log) = (Shared::default(), Log::default());
+        let (first, let_first_go) = running(&shared, 1, &log).await;
+        let failing = |_: Vec<u16>| async { Err(DbErr::Custom("disk on fire".into())) }.boxed();
+        let callers = [
+            asking(&shared, 2, failing).await,
+            asking(&shared, 3, quick_read(0, &log)).await,
+        ];
         let_first_go.send(()).unwrap();
-        assert_eq!(first.await.unwrap(), 1);
+        answer(first.await);
         for caller in callers {
             let failed = caller.await.unwrap().unwrap_err();
             assert!(failed.to_string().contains("disk on fire"), "{failed}");
         }
-        assert_eq!(
-            *shared.get(7, async { Ok(3) }).await.unwrap(),
-            3,
-            "the next read is new"
-        );
+        let next = shared.get(2, quick_read(10, &log)).await.unwrap();
+        assert_eq!(next, Some(12), "the next read is new");
     }
 }

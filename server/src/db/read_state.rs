@@ -35,6 +35,7 @@ pub fn mentioned_ids(column: Option<&str>) -> Vec<UserId> {
 
 #[derive(FromQueryResult)]
 struct Row {
+    user_id: i64,
     room_id: i64,
     last_read_seq: i64,
     notify: Option<String>,
@@ -44,58 +45,67 @@ struct Row {
 }
 
 impl Row {
-    fn state(self) -> ReadState {
-        ReadState {
+    fn state(self) -> (UserId, ReadState) {
+        let state = ReadState {
             room_id: RoomId(self.room_id),
             last_read_seq: self.last_read_seq,
             as_of_seq: self.as_of_seq,
             unread: u32::try_from(self.unread).unwrap_or(u32::MAX),
             mentions: u32::try_from(self.mentions).unwrap_or(u32::MAX),
             notify: self.notify.as_deref().and_then(NotifyLevel::parse),
-        }
+        };
+        (UserId(self.user_id), state)
     }
 }
 
-/// The counting query, for one room (`one_room`) or all of a user's.
-fn counting(backend: DbBackend, user: UserId, room: Option<RoomId>) -> Statement {
-    let (user_at, pattern_at, room_at) = match backend {
-        DbBackend::Postgres => ("$1", "$2", "$3"),
-        _ => ("?", "?", "?"),
+/// The counting query, for `users` (padded, see [`super::padded`]) in one room (`one_room`) or
+/// in all of theirs. Each member's mentions are matched by a pattern made from their own id, so
+/// one statement counts for many users.
+fn counting(backend: DbBackend, users: &[UserId], room: Option<RoomId>) -> Statement {
+    let mut values: Vec<sea_orm::Value> = super::padded(users)
+        .into_iter()
+        .map(|user| user.0.into())
+        .collect();
+    let placeholder = |at: usize| match backend {
+        DbBackend::Postgres => format!("${at}"),
+        _ => "?".to_owned(),
     };
-    let one_room = if room.is_some() {
-        format!("AND rm.room_id = {room_at}")
-    } else {
-        String::new()
+    let users_at = (1..=values.len())
+        .map(placeholder)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let one_room = match room {
+        Some(room) => {
+            values.push(room.0.into());
+            format!("AND rm.room_id = {}", placeholder(values.len()))
+        }
+        None => String::new(),
     };
     let sql = format!(
-        "SELECT rm.room_id, rm.last_read_seq, rm.notify, r.last_seq AS as_of_seq, \
+        "SELECT rm.user_id, rm.room_id, rm.last_read_seq, rm.notify, r.last_seq AS as_of_seq, \
            COUNT(m.id) AS unread, \
            COALESCE(SUM(CASE WHEN m.id IS NOT NULL \
-             AND (r.kind = '{direct}' OR m.mentions LIKE {pattern_at}) \
+             AND (r.kind = '{direct}' OR m.mentions LIKE ('%,' || rm.user_id || ',%')) \
              THEN 1 ELSE 0 END), 0) AS mentions \
          FROM room_members rm \
          JOIN rooms r ON r.id = rm.room_id \
          LEFT JOIN messages m ON m.room_id = rm.room_id \
            AND m.seq > rm.last_read_seq AND m.seq <= r.last_seq \
            AND m.author_id <> rm.user_id AND m.deleted_at IS NULL \
-         WHERE rm.user_id = {user_at} {one_room} \
-         GROUP BY rm.room_id, rm.last_read_seq, rm.notify, r.last_seq, r.kind",
+         WHERE rm.user_id IN ({users_at}) {one_room} \
+         GROUP BY rm.user_id, rm.room_id, rm.last_read_seq, rm.notify, r.last_seq, r.kind",
         direct = RoomKind::Direct.as_str(),
     );
-    let mut values: Vec<sea_orm::Value> = vec![user.0.into(), format!("%,{},%", user.0).into()];
-    if let Some(room) = room {
-        values.push(room.0.into());
-    }
-    // SQLite numbers its `?`s in order of appearance: the pattern comes first there.
-    if backend != DbBackend::Postgres {
-        values.swap(0, 1);
-    }
     Statement::from_sql_and_values(backend, sql, values)
 }
 
-/// Where `user` stands in every room they are a member of.
-pub async fn all_of<C: ConnectionTrait>(db: &C, user: UserId) -> Result<Vec<ReadState>, DbErr> {
-    let statement = counting(db.get_database_backend(), user, None);
+/// Where each of `users` (at most [`super::MAX_KEYS`]) stands in every room they are a member
+/// of, in one query.
+pub async fn all_of<C: ConnectionTrait>(
+    db: &C,
+    users: &[UserId],
+) -> Result<Vec<(UserId, ReadState)>, DbErr> {
+    let statement = counting(db.get_database_backend(), users, None);
     Ok(Row::find_by_statement(statement)
         .all(db)
         .await?
@@ -110,11 +120,11 @@ pub async fn of<C: ConnectionTrait>(
     user: UserId,
     room: RoomId,
 ) -> Result<Option<ReadState>, DbErr> {
-    let statement = counting(db.get_database_backend(), user, Some(room));
+    let statement = counting(db.get_database_backend(), &[user], Some(room));
     Ok(Row::find_by_statement(statement)
         .one(db)
         .await?
-        .map(Row::state))
+        .map(|row| row.state().1))
 }
 
 /// Moves `user`'s read position in `room` forward to `seq` (never back, never past the room's

@@ -316,12 +316,28 @@ pub async fn members<C: ConnectionTrait>(db: &C, room: RoomId) -> Result<Vec<Mem
 
 /// The rooms a user is a member of.
 pub async fn rooms_of(db: &DatabaseConnection, user: UserId) -> Result<Vec<Room>, DbErr> {
+    Ok(rooms_of_each(db, &[user])
+        .await?
+        .into_iter()
+        .map(|(_, room)| room)
+        .collect())
+}
+
+/// Each of `users`' rooms (at most [`super::MAX_KEYS`] users), in one query.
+pub async fn rooms_of_each(
+    db: &DatabaseConnection,
+    users: &[UserId],
+) -> Result<Vec<(UserId, Room)>, DbErr> {
+    let ids: Vec<i64> = users.iter().map(|user| user.0).collect();
     let rows = MemberEntity::find()
-        .filter(MemberColumn::UserId.eq(user.0))
+        .filter(MemberColumn::UserId.is_in(super::padded(&ids)))
         .find_also_related(Entity)
         .all(db)
         .await?;
-    Ok(rows.into_iter().filter_map(|(_, room)| room).collect())
+    Ok(rows
+        .into_iter()
+        .filter_map(|(member, room)| Some((UserId(member.user_id), room?)))
+        .collect())
 }
 
 /// Every (user, room) membership of these users, in one query.

@@ -57,19 +57,27 @@ pub async fn create(
     Ok(())
 }
 
-/// The user a live session belongs to: `None` when the session is unknown, expired, or its
-/// user is disabled.
-pub async fn find_user(db: &DatabaseConnection, token_hash: &str) -> Result<Option<User>, DbErr> {
-    let found = Entity::find_by_id(token_hash.to_owned())
+/// The user of each live session among `token_hashes` (at most [`super::MAX_KEYS`]), in one
+/// query: a session unknown, expired, or whose user is disabled is left out.
+pub async fn find_users(
+    db: &DatabaseConnection,
+    token_hashes: &[String],
+) -> Result<Vec<(String, User)>, DbErr> {
+    let found = Entity::find()
+        .filter(Column::TokenHash.is_in(super::padded(token_hashes)))
         .find_also_related(users::entity::Entity)
-        .one(db)
+        .all(db)
         .await?;
-    Ok(match found {
-        Some((session, Some(user))) if session.expires_at > Utc::now() && !user.disabled => {
-            Some(user)
-        }
-        _ => None,
-    })
+    let now = Utc::now();
+    Ok(found
+        .into_iter()
+        .filter_map(|(session, user)| match user {
+            Some(user) if session.expires_at > now && !user.disabled => {
+                Some((session.token_hash, user))
+            }
+            _ => None,
+        })
+        .collect())
 }
 
 /// Deletes one session; whose it was, if it existed.

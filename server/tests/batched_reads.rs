@@ -1,0 +1,136 @@
+//! The queries that answer many users at once (the reads a storm of greetings shares, see
+//! `whisper::chat::shared_reads`) give each user exactly what a query of their own gives, and
+//! nothing of anyone else's. SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use chrono::{Duration, Utc};
+use common::{Tab, server_with_users};
+use protocol::{ReadState, RoomId, ServerEvent, UserId};
+use std::collections::BTreeMap;
+use whisper::config::Config;
+use whisper::db::users::Flag;
+use whisper::db::{read_state, rooms, sessions, users};
+
+on_both_databases!(
+    each_user_gets_their_own_rooms_and_counts_from_one_query,
+    only_live_sessions_of_enabled_users_are_found,
+);
+
+/// ann is in the lobby and ops, bob in the lobby, cy in no room. bob is mentioned once in the
+/// lobby, ann not at all. Asked together (three users, so the query is padded to four), each
+/// gets what they get alone.
+async fn each_user_gets_their_own_rooms_and_counts_from_one_query(url: String) {
+    let (server, mut admin, clients) =
+        server_with_users(Config::for_database(url), &["ann", "bob", "cy"]).await;
+    let lobby = server.create_room(&mut admin, "Lobby", false).await;
+    let ops = server.create_room(&mut admin, "Ops", false).await;
+    let (mut ann, _) = Tab::open(&server, &clients[0]).await;
+    let (mut bob, _) = Tab::open(&server, &clients[1]).await;
+    ann.join(lobby).await;
+    ann.join(ops).await;
+    bob.join(lobby).await;
+    say(&mut ann, lobby, "hello @bob").await;
+    say(&mut bob, lobby, "hi").await;
+    say(&mut ann, ops, "note to self").await;
+    let mut ids = Vec::new();
+    for name in ["ann", "bob", "cy"] {
+        ids.push(server.user_id(&mut admin, name).await);
+    }
+    let db = whisper::db::connect(&server.database_url).await.unwrap();
+
+    let together = counts(read_state::all_of(&db, &ids).await.unwrap());
+    let mut alone = BTreeMap::new();
+    for id in &ids {
+        alone.extend(counts(read_state::all_of(&db, &[*id]).await.unwrap()));
+    }
+    assert_eq!(together, alone);
+    let (ann_id, bob_id) = (ids[0], ids[1]);
+    assert_eq!(together[&(ann_id, lobby)], (1, 0), "bob's hi, no mention");
+    assert_eq!(together[&(ann_id, ops)], (0, 0), "her own note");
+    assert_eq!(together[&(bob_id, lobby)], (1, 1), "ann's mention of bob");
+    assert_eq!(together.len(), 3, "cy is in no room: {together:?}");
+
+    let rooms_together = room_ids(rooms::rooms_of_each(&db, &ids).await.unwrap());
+    let mut rooms_alone = BTreeMap::new();
+    for id in &ids {
+        rooms_alone.extend(room_ids(rooms::rooms_of_each(&db, &[*id]).await.unwrap()));
+    }
+    assert_eq!(rooms_together, rooms_alone);
+    let mut ann_rooms = vec![lobby, ops];
+    ann_rooms.sort();
+    assert_eq!(rooms_together[&ann_id], ann_rooms);
+    assert_eq!(rooms_together[&bob_id], [lobby]);
+    assert!(!rooms_together.contains_key(&ids[2]), "cy is in no room");
+}
+
+/// Of five sessions asked together, the live ones of enabled users are found, each with its own
+/// user: not an expired one, not a disabled user's, not an unknown one.
+async fn only_live_sessions_of_enabled_users_are_found(url: String) {
+    let (server, mut admin, _) =
+        server_with_users(Config::for_database(url), &["ann", "bob", "cy"]).await;
+    let mut ids = Vec::new();
+    for name in ["ann", "bob", "cy"] {
+        ids.push(server.user_id(&mut admin, name).await);
+    }
+    let db = whisper::db::connect(&server.database_url).await.unwrap();
+    let later = Utc::now() + Duration::hours(1);
+    let earlier = Utc::now() - Duration::seconds(1);
+    for (hash, user, expires) in [
+        ("ann-live", ids[0], later),
+        ("ann-expired", ids[0], earlier),
+        ("bob-live", ids[1], later),
+        ("cy-live", ids[2], later),
+    ] {
+        sessions::create(&db, hash.to_owned(), user, expires)
+            .await
+            .unwrap();
+    }
+    users::set_flag(&db, ids[2], Flag::Disabled, true)
+        .await
+        .unwrap();
+
+    let asked = ["ann-live", "ann-expired", "bob-live", "cy-live", "unknown"].map(str::to_owned);
+    let mut found: Vec<(String, UserId)> = sessions::find_users(&db, &asked)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(hash, user)| (hash, UserId(user.id)))
+        .collect();
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            ("ann-live".to_owned(), ids[0]),
+            ("bob-live".to_owned(), ids[1])
+        ]
+    );
+}
+
+/// Posts `body` to `room` and waits for it to come back.
+async fn say(tab: &mut Tab, room: RoomId, body: &str) {
+    tab.say(room, body).await;
+    tab.until(|event| matches!(event, ServerEvent::Message { .. }).then_some(()))
+        .await;
+}
+
+/// (unread, mentions) by (user, room).
+fn counts(states: Vec<(UserId, ReadState)>) -> BTreeMap<(UserId, RoomId), (u32, u32)> {
+    states
+        .into_iter()
+        .map(|(user, state)| ((user, state.room_id), (state.unread, state.mentions)))
+        .collect()
+}
+
+/// Each user's room ids, sorted.
+fn room_ids(rows: Vec<(UserId, rooms::Room)>) -> BTreeMap<UserId, Vec<RoomId>> {
+    let mut by_user: BTreeMap<UserId, Vec<RoomId>> = BTreeMap::new();
+    for (user, room) in rows {
+        by_user.entry(user).or_default().push(room.id());
+    }
+    for rooms in by_user.values_mut() {
+        rooms.sort();
+    }
+    by_user
+}
