@@ -20,7 +20,7 @@ on_both_databases!(
 
 /// ann is in the lobby and ops, bob in the lobby, cy in no room. bob is mentioned once in the
 /// lobby, ann not at all. Asked together (three users, so the query is padded to four), each
-/// gets what they get alone.
+/// gets what they get alone; and each room its own members.
 async fn each_user_gets_their_own_rooms_and_counts_from_one_query(url: String) {
     let (server, mut admin, clients) =
         server_with_users(Config::for_database(url), &["ann", "bob", "cy"]).await;
@@ -63,6 +63,13 @@ async fn each_user_gets_their_own_rooms_and_counts_from_one_query(url: String) {
     assert_eq!(rooms_together[&ann_id], ann_rooms);
     assert_eq!(rooms_together[&bob_id], [lobby]);
     assert!(!rooms_together.contains_key(&ids[2]), "cy is in no room");
+
+    let mut members: BTreeMap<RoomId, Vec<String>> = BTreeMap::new();
+    for (room, member) in rooms::members_of_each(&db, &[ops, lobby]).await.unwrap() {
+        members.entry(room).or_default().push(member.username);
+    }
+    assert_eq!(members[&lobby], ["ann", "bob"], "by username");
+    assert_eq!(members[&ops], ["ann"]);
 }
 
 /// Of five sessions asked together, the live ones of enabled users are found, each with its own

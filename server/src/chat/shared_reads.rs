@@ -49,7 +49,8 @@ impl Reads {
         Ok(self.public_rooms.get((), read).await?.unwrap_or_default())
     }
 
-    /// A room's members and its latest page of messages.
+    /// A room's members and its latest page of messages (the members of every room asked in one
+    /// query, each room's page in one of its own).
     pub async fn snapshot(
         &self,
         db: &DatabaseConnection,
@@ -57,10 +58,11 @@ impl Reads {
     ) -> Result<(Vec<Member>, Vec<ChatMessage>), DbErr> {
         let db = db.clone();
         let read = |rooms: Vec<RoomId>| async move {
+            let mut members = grouped(rooms::members_of_each(&db, &rooms).await?);
             let mut snapshots = HashMap::with_capacity(rooms.len());
             for room in rooms {
-                let members = rooms::members(&db, room).await?;
                 let recent = messages::latest(&db, room, protocol::HISTORY_PAGE as u64).await?;
+                let members = members.remove(&room).unwrap_or_default();
                 snapshots.insert(room, (members, recent));
             }
             Ok::<_, DbErr>(snapshots)

@@ -303,14 +303,27 @@ pub async fn lock<C: ConnectionTrait>(db: &C, id: RoomId) -> Result<Option<Room>
 
 /// The members of a room, by username.
 pub async fn members<C: ConnectionTrait>(db: &C, room: RoomId) -> Result<Vec<Member>, DbErr> {
+    Ok(members_of_each(db, &[room])
+        .await?
+        .into_iter()
+        .map(|(_, member)| member)
+        .collect())
+}
+
+/// The members of each of `rooms` (at most [`super::MAX_KEYS`]), by username, in one query.
+pub async fn members_of_each<C: ConnectionTrait>(
+    db: &C,
+    rooms: &[RoomId],
+) -> Result<Vec<(RoomId, Member)>, DbErr> {
+    let ids: Vec<i64> = rooms.iter().map(|room| room.0).collect();
     Ok(MemberEntity::find()
-        .filter(MemberColumn::RoomId.eq(room.0))
+        .filter(MemberColumn::RoomId.is_in(super::padded(&ids)))
         .find_also_related(users::entity::Entity)
         .order_by_asc(users::entity::Column::UsernameKey)
         .all(db)
         .await?
         .into_iter()
-        .filter_map(|(_, user)| user.map(|user| user.member()))
+        .filter_map(|(member, user)| Some((RoomId(member.room_id), user?.member())))
         .collect())
 }
 
