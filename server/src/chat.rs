@@ -23,8 +23,9 @@
 //! - [`typing`]: "is typing" notices, passed on to the room and never stored.
 //! - [`presence`]: who is online on any node, and telling those who share a room.
 //! - [`limits`]: per-user rate limits on socket commands.
-//! - [`shared_reads`]: reads that callers asking at once share (a session's user, public rooms,
-//!   a room's members and latest messages, a user's rooms and read positions).
+//! - [`shared_reads`]: reads that callers asking at once share, one query for all their keys (a
+//!   session's user, public rooms, a room's members and latest messages, a user's rooms and read
+//!   positions).
 
 pub mod access;
 pub mod connection;

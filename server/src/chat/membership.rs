@@ -340,7 +340,7 @@ pub fn caught_up(room: RoomId, recent: &[ChatMessage]) -> ReadState {
 }
 
 /// A room's members and latest messages, as `joined` carries them: read after this call, in a
-/// read shared with whoever asked for the same room meanwhile (see `chat::shared_reads`).
+/// read shared with whoever asked for a room meanwhile (see `chat::shared_reads`).
 pub async fn room_snapshot(
     state: &AppState,
     room: RoomId,
