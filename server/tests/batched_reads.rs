@@ -7,7 +7,7 @@ mod common;
 
 use chrono::{Duration, Utc};
 use common::{Tab, server_with_users};
-use protocol::{ReadState, RoomId, ServerEvent, UserId};
+use protocol::{ReadState, RoomId, UserId};
 use std::collections::BTreeMap;
 use whisper::config::Config;
 use whisper::db::users::Flag;
@@ -28,29 +28,37 @@ async fn each_user_gets_their_own_rooms_and_counts_from_one_query(url: String) {
     let ops = server.create_room(&mut admin, "Ops", false).await;
     let (mut ann, _) = Tab::open(&server, &clients[0]).await;
     let (mut bob, _) = Tab::open(&server, &clients[1]).await;
+    // bob joins first: the members must come by username, not by when they joined.
+    bob.join(lobby).await;
     ann.join(lobby).await;
     ann.join(ops).await;
-    bob.join(lobby).await;
-    say(&mut ann, lobby, "hello @bob").await;
-    say(&mut bob, lobby, "hi").await;
-    say(&mut ann, ops, "note to self").await;
+    ann.post(lobby, "hello @bob").await;
+    bob.post(lobby, "hi").await;
+    ann.post(ops, "note to self").await;
     let mut ids = Vec::new();
     for name in ["ann", "bob", "cy"] {
         ids.push(server.user_id(&mut admin, name).await);
     }
     let db = whisper::db::connect(&server.database_url).await.unwrap();
 
-    let together = counts(read_state::all_of(&db, &ids).await.unwrap());
+    let together = by_user_and_room(read_state::all_of(&db, &ids).await.unwrap());
     let mut alone = BTreeMap::new();
     for id in &ids {
-        alone.extend(counts(read_state::all_of(&db, &[*id]).await.unwrap()));
+        alone.extend(by_user_and_room(
+            read_state::all_of(&db, &[*id]).await.unwrap(),
+        ));
     }
     assert_eq!(together, alone);
     let (ann_id, bob_id) = (ids[0], ids[1]);
-    assert_eq!(together[&(ann_id, lobby)], (1, 0), "bob's hi, no mention");
-    assert_eq!(together[&(ann_id, ops)], (0, 0), "her own note");
-    assert_eq!(together[&(bob_id, lobby)], (1, 1), "ann's mention of bob");
+    let counts = |user, room| {
+        let state: &ReadState = &together[&(user, room)];
+        (state.unread, state.mentions)
+    };
+    assert_eq!(counts(ann_id, lobby), (1, 0), "bob's hi, no mention");
+    assert_eq!(counts(ann_id, ops), (0, 0), "her own note");
+    assert_eq!(counts(bob_id, lobby), (1, 1), "ann's mention of bob");
     assert_eq!(together.len(), 3, "cy is in no room: {together:?}");
+    assert!(read_state::all_of(&db, &[]).await.unwrap().is_empty());
 
     let rooms_together = room_ids(rooms::rooms_of_each(&db, &ids).await.unwrap());
     let mut rooms_alone = BTreeMap::new();
@@ -99,7 +107,7 @@ async fn only_live_sessions_of_enabled_users_are_found(url: String) {
         .unwrap();
 
     let asked = ["ann-live", "ann-expired", "bob-live", "cy-live", "unknown"].map(str::to_owned);
-    let mut found: Vec<(String, UserId)> = sessions::find_users(&db, &asked)
+    let mut found: Vec<(String, UserId)> = sessions::users_of(&db, &asked)
         .await
         .unwrap()
         .into_iter()
@@ -115,18 +123,11 @@ async fn only_live_sessions_of_enabled_users_are_found(url: String) {
     );
 }
 
-/// Posts `body` to `room` and waits for it to come back.
-async fn say(tab: &mut Tab, room: RoomId, body: &str) {
-    tab.say(room, body).await;
-    tab.until(|event| matches!(event, ServerEvent::Message { .. }).then_some(()))
-        .await;
-}
-
-/// (unread, mentions) by (user, room).
-fn counts(states: Vec<(UserId, ReadState)>) -> BTreeMap<(UserId, RoomId), (u32, u32)> {
+/// Each read state (position, newest seq, counts, notify level) by (user, room).
+fn by_user_and_room(states: Vec<(UserId, ReadState)>) -> BTreeMap<(UserId, RoomId), ReadState> {
     states
         .into_iter()
-        .map(|(user, state)| ((user, state.room_id), (state.unread, state.mentions)))
+        .map(|(user, state)| ((user, state.room_id), state))
         .collect()
 }
 

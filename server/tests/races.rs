@@ -102,11 +102,13 @@ async fn a_join_racing_a_switch_to_staff_only_is_refused(url: String) {
         "alice never got into the room: {seen:?}"
     );
     let db = whisper::db::connect(&server.database_url).await.unwrap();
-    let members = whisper::db::rooms::members(&db, room).await.unwrap();
+    let members = whisper::db::rooms::members_of_each(&db, &[room])
+        .await
+        .unwrap();
     assert_eq!(
         members
             .iter()
-            .map(|m| m.username.as_str())
+            .map(|(_, m)| m.username.as_str())
             .collect::<Vec<_>>(),
         ["root"],
         "no member the room does not admit"

@@ -264,7 +264,7 @@ impl Presence {
             return;
         }
         let users: Vec<UserId> = changed.iter().map(|(user, _)| *user).collect();
-        let memberships = match rooms::rooms_of_users(&state.db, &users).await {
+        let memberships = match rooms::room_ids_of_each(&state.db, &users).await {
             Ok(memberships) => memberships,
             Err(err) => {
                 tracing::warn!(%err, "could not read users' rooms for presence");

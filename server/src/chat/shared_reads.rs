@@ -1,4 +1,4 @@
-//! Reads that many callers asking at once share: one query answers all who asked before it
+//! Reads that many callers asking at once share: one read answers all who asked before it
 //! began, whatever key each asked about.
 //!
 //! When thousands of sockets open at once (a server restart, a network blip), every greeting
@@ -7,9 +7,10 @@
 //! through sqlx's SQLite worker plus the decoding of every row, and sqlx pings the connection
 //! again when it goes back to the pool; so a storm of greetings spent most of its time on
 //! queries of a row or two each (`BENCHMARKS.md`, "connect storm"). Here the callers that ask
-//! while a read of one kind runs are answered together by the next: one query with all their
-//! keys (`IN (…)`). Whoever else asks for these reads (the gate on every request, joins, the
-//! standing re-read after a change) shares them the same way.
+//! while a read of one kind runs are answered together by the next: one query for up to
+//! [`MAX_KEYS`] of their keys (`IN (…)`; a snapshot reads each room's latest page on its own).
+//! Whoever else asks for these reads (the gate on every request, joins, the standing re-read
+//! after a change) shares them the same way.
 //!
 //! A shared read is never staler than a read of one's own. A caller joins only a read that has
 //! not begun yet; while one runs, the next callers wait for the following one, which begins
@@ -17,11 +18,12 @@
 //! the hub before asking either sees a change in the answer or hears of it live, exactly as with
 //! its own query. Unloaded, a read begins at once, alone.
 
+use crate::db::keys::MAX_KEYS;
 use crate::db::rooms::{self, Room};
 use crate::db::users::User;
-use crate::db::{MAX_KEYS, messages, read_state, sessions};
-use futures_util::FutureExt;
+use crate::db::{messages, read_state, sessions};
 use futures_util::future::{BoxFuture, Shared, WeakShared};
+use futures_util::{FutureExt, StreamExt, TryStreamExt, stream};
 use protocol::{ChatMessage, Member, ReadState, RoomId, UserId};
 use sea_orm::{DatabaseConnection, DbErr};
 use std::collections::{HashMap, HashSet};
@@ -49,8 +51,9 @@ impl Reads {
         Ok(self.public_rooms.get((), read).await?.unwrap_or_default())
     }
 
-    /// A room's members and its latest page of messages (the members of every room asked in one
-    /// query, each room's page in one of its own).
+    /// A room's members and its latest page of messages: the members of every room asked in
+    /// one query, the rooms' pages a few at a time (one query each; one query for many rooms'
+    /// last pages would scan each room's whole history).
     pub async fn snapshot(
         &self,
         db: &DatabaseConnection,
@@ -59,19 +62,28 @@ impl Reads {
         let db = db.clone();
         let read = |rooms: Vec<RoomId>| async move {
             let mut members = grouped(rooms::members_of_each(&db, &rooms).await?);
-            let mut snapshots = HashMap::with_capacity(rooms.len());
-            for room in rooms {
-                let recent = messages::latest(&db, room, protocol::HISTORY_PAGE as u64).await?;
+            let pages: Vec<(RoomId, Vec<ChatMessage>)> = stream::iter(rooms)
+                .map(|room| {
+                    let db = &db;
+                    async move {
+                        let page = messages::latest(db, room, protocol::HISTORY_PAGE as u64);
+                        Ok::<_, DbErr>((room, page.await?))
+                    }
+                })
+                .buffer_unordered(PAGES_AT_ONCE)
+                .try_collect()
+                .await?;
+            let snapshots = pages.into_iter().map(|(room, recent)| {
                 let members = members.remove(&room).unwrap_or_default();
-                snapshots.insert(room, (members, recent));
-            }
-            Ok::<_, DbErr>(snapshots)
+                (room, (members, recent))
+            });
+            Ok::<_, DbErr>(snapshots.collect())
         };
         Ok(self.snapshots.get(room, read).await?.unwrap_or_default())
     }
 
-    /// The user of a live session (`db::sessions::find_users`): every request's gate, and every
-    /// socket's standing. The tabs of one browser share its cookie.
+    /// The user of a live session (`db::sessions::users_of`): every request's gate, and every
+    /// socket's standing.
     pub async fn user_of_session(
         &self,
         db: &DatabaseConnection,
@@ -79,7 +91,7 @@ impl Reads {
     ) -> Result<Option<User>, DbErr> {
         let db = db.clone();
         let read = |hashes: Vec<String>| async move {
-            let found = sessions::find_users(&db, &hashes).await?;
+            let found = sessions::users_of(&db, &hashes).await?;
             Ok::<_, DbErr>(found.into_iter().collect())
         };
         self.users_by_session.get(token_hash.to_owned(), read).await
@@ -111,6 +123,10 @@ impl Reads {
         Ok(self.read_states.get(user, read).await?.unwrap_or_default())
     }
 }
+
+/// How many rooms' latest pages a snapshot read asks for at once: as many as SQLite's pool has
+/// connections (`db::options`), so a batch of rooms does not read its pages one by one.
+const PAGES_AT_ONCE: usize = 4;
 
 /// Rows of (key, item) as each key's items, in the rows' order.
 fn grouped<K: Eq + Hash, T>(rows: Vec<(K, T)>) -> HashMap<K, Vec<T>> {
@@ -163,10 +179,11 @@ where
     K: Eq + Hash + Clone + Send + Sync + 'static,
     V: Clone + Send + Sync + 'static,
 {
-    /// The answer for `key` from a read that began after this call: `read` called with this
-    /// caller's key alone, or the read of the callers that asked meanwhile, with all their keys
-    /// (at most [`MAX_KEYS`]; then this `read` is dropped uncalled). `None` when the read
-    /// answered nothing for the key.
+    /// The answer for `key` from a read that began after this call: the read waiting to begin,
+    /// which this caller joins with its key, or else (none waiting, or it has [`MAX_KEYS`]
+    /// already) one it starts, which calls `read` with the keys of every caller that joins it
+    /// meanwhile. A caller that joins drops its `read` uncalled. `None` when the read answered
+    /// nothing for the key.
     pub async fn get<F, Fut>(&self, key: K, read: F) -> Result<Option<V>, DbErr>
     where
         F: FnOnce(Vec<K>) -> Fut + Send + 'static,

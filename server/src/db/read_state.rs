@@ -58,11 +58,11 @@ impl Row {
     }
 }
 
-/// The counting query, for `users` (padded, see [`super::padded`]) in one room (`one_room`) or
-/// in all of theirs. Each member's mentions are matched by a pattern made from their own id, so
-/// one statement counts for many users.
+/// The counting query, for `users` (at least one; padded here, see [`super::keys::padded`]) in
+/// `room` or in all of theirs. Each member's mentions are matched by a pattern made from their own
+/// id, so one statement counts for many users.
 fn counting(backend: DbBackend, users: &[UserId], room: Option<RoomId>) -> Statement {
-    let mut values: Vec<sea_orm::Value> = super::padded(users)
+    let mut values: Vec<sea_orm::Value> = super::keys::padded(users)
         .into_iter()
         .map(|user| user.0.into())
         .collect();
@@ -99,12 +99,16 @@ fn counting(backend: DbBackend, users: &[UserId], room: Option<RoomId>) -> State
     Statement::from_sql_and_values(backend, sql, values)
 }
 
-/// Where each of `users` (at most [`super::MAX_KEYS`]) stands in every room they are a member
+/// Where each of `users` (at most [`super::keys::MAX_KEYS`]) stands in every room they are a member
 /// of, in one query.
 pub async fn all_of<C: ConnectionTrait>(
     db: &C,
     users: &[UserId],
 ) -> Result<Vec<(UserId, ReadState)>, DbErr> {
+    // `IN ()` is no statement PostgreSQL accepts.
+    if users.is_empty() {
+        return Ok(Vec::new());
+    }
     let statement = counting(db.get_database_backend(), users, None);
     Ok(Row::find_by_statement(statement)
         .all(db)

@@ -301,23 +301,14 @@ pub async fn lock<C: ConnectionTrait>(db: &C, id: RoomId) -> Result<Option<Room>
         .pop())
 }
 
-/// The members of a room, by username.
-pub async fn members<C: ConnectionTrait>(db: &C, room: RoomId) -> Result<Vec<Member>, DbErr> {
-    Ok(members_of_each(db, &[room])
-        .await?
-        .into_iter()
-        .map(|(_, member)| member)
-        .collect())
-}
-
-/// The members of each of `rooms` (at most [`super::MAX_KEYS`]), by username, in one query.
+/// The members of each of `rooms` (at most [`super::keys::MAX_KEYS`]), by username, in one query.
 pub async fn members_of_each<C: ConnectionTrait>(
     db: &C,
     rooms: &[RoomId],
 ) -> Result<Vec<(RoomId, Member)>, DbErr> {
     let ids: Vec<i64> = rooms.iter().map(|room| room.0).collect();
     Ok(MemberEntity::find()
-        .filter(MemberColumn::RoomId.is_in(super::padded(&ids)))
+        .filter(MemberColumn::RoomId.is_in(super::keys::padded(&ids)))
         .find_also_related(users::entity::Entity)
         .order_by_asc(users::entity::Column::UsernameKey)
         .all(db)
@@ -336,14 +327,14 @@ pub async fn rooms_of(db: &DatabaseConnection, user: UserId) -> Result<Vec<Room>
         .collect())
 }
 
-/// Each of `users`' rooms (at most [`super::MAX_KEYS`] users), in one query.
+/// Each of `users`' rooms (at most [`super::keys::MAX_KEYS`] users), in one query.
 pub async fn rooms_of_each(
     db: &DatabaseConnection,
     users: &[UserId],
 ) -> Result<Vec<(UserId, Room)>, DbErr> {
     let ids: Vec<i64> = users.iter().map(|user| user.0).collect();
     let rows = MemberEntity::find()
-        .filter(MemberColumn::UserId.is_in(super::padded(&ids)))
+        .filter(MemberColumn::UserId.is_in(super::keys::padded(&ids)))
         .find_also_related(Entity)
         .all(db)
         .await?;
@@ -353,13 +344,15 @@ pub async fn rooms_of_each(
         .collect())
 }
 
-/// Every (user, room) membership of these users, in one query.
-pub async fn rooms_of_users(
+/// Every (user, room id) membership of these users (any number), in one query: the ids only,
+/// where [`rooms_of_each`] reads the rooms.
+pub async fn room_ids_of_each(
     db: &DatabaseConnection,
     users: &[UserId],
 ) -> Result<Vec<(UserId, RoomId)>, DbErr> {
+    let ids: Vec<i64> = users.iter().map(|user| user.0).collect();
     Ok(MemberEntity::find()
-        .filter(MemberColumn::UserId.is_in(users.iter().map(|user| user.0)))
+        .filter(MemberColumn::UserId.is_in(super::keys::padded(&ids)))
         .select_only()
         .column(MemberColumn::UserId)
         .column(MemberColumn::RoomId)

@@ -57,14 +57,14 @@ pub async fn create(
     Ok(())
 }
 
-/// The user of each live session among `token_hashes` (at most [`super::MAX_KEYS`]), in one
+/// The user of each live session among `token_hashes` (at most [`super::keys::MAX_KEYS`]), in one
 /// query: a session unknown, expired, or whose user is disabled is left out.
-pub async fn find_users(
+pub async fn users_of(
     db: &DatabaseConnection,
     token_hashes: &[String],
 ) -> Result<Vec<(String, User)>, DbErr> {
     let found = Entity::find()
-        .filter(Column::TokenHash.is_in(super::padded(token_hashes)))
+        .filter(Column::TokenHash.is_in(super::keys::padded(token_hashes)))
         .find_also_related(users::entity::Entity)
         .all(db)
         .await?;
