@@ -265,6 +265,8 @@ mod tests {
     type Caller = tokio::task::JoinHandle<Result<Option<u16>, DbErr>>;
     /// The keys each read was called with, in the order the reads began.
     type Log = Arc<Mutex<Vec<Vec<u16>>>>;
+    /// What a test's read answers.
+    type Answers = BoxFuture<'static, Result<HashMap<u16, u16>, DbErr>>;
 
     /// A read that logs its keys, says it began, waits to be let go, and answers each key with
     /// the key plus `add`.
@@ -273,8 +275,7 @@ mod tests {
         log: &Log,
         began: oneshot::Sender<()>,
         release: oneshot::Receiver<()>,
-    ) -> impl FnOnce(Vec<u16>) -> BoxFuture<'static, Result<HashMap<u16, u16>, DbErr>> + Send + 'static
-    {
+    ) -> impl FnOnce(Vec<u16>) -> Answers + Send + 'static {
         let log = Arc::clone(log);
         move |mut keys| {
             async move {
@@ -289,11 +290,7 @@ mod tests {
     }
 
     /// A read that answers at once, logging its keys.
-    fn quick_read(
-        add: u16,
-        log: &Log,
-    ) -> impl FnOnce(Vec<u16>) -> BoxFuture<'static, Result<HashMap<u16, u16>, DbErr>> + Send + 'static
-    {
+    fn quick_read(add: u16, log: &Log) -> impl FnOnce(Vec<u16>) -> Answers + Send + 'static {
         let (began, _) = oneshot::channel();
         let (let_go, release) = oneshot::channel();
         drop(let_go);
@@ -304,9 +301,7 @@ mod tests {
     async fn asking(
         shared: &Shared,
         key: u16,
-        read: impl FnOnce(Vec<u16>) -> BoxFuture<'static, Result<HashMap<u16, u16>, DbErr>>
-        + Send
-        + 'static,
+        read: impl FnOnce(Vec<u16>) -> Answers + Send + 'static,
     ) -> Caller {
         let shared = Arc::clone(shared);
         let caller = tokio::spawn(async move { shared.get(key, read).await });
