@@ -1,5 +1,6 @@
 //! The database: connecting, migrating, and one module per aggregate with its entity and the
 //! queries on it. Handlers call these functions; no query is written inline anywhere else.
+//! [`keys`] holds what the queries that take many keys at once share (their cap and padding).
 
 pub mod keys;
 pub mod messages;
