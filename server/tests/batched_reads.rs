@@ -11,10 +11,11 @@ use protocol::{ReadState, RoomId, UserId};
 use std::collections::BTreeMap;
 use whisper::config::Config;
 use whisper::db::users::Flag;
-use whisper::db::{read_state, rooms, sessions, users};
+use whisper::db::{messages, read_state, rooms, sessions, users};
 
 on_both_databases!(
     each_user_gets_their_own_rooms_and_counts_from_one_query,
+    each_room_gets_its_own_latest_page_from_one_query,
     only_live_sessions_of_enabled_users_are_found,
 );
 
@@ -78,6 +79,58 @@ async fn each_user_gets_their_own_rooms_and_counts_from_one_query(url: String) {
     }
     assert_eq!(members[&lobby], ["ann", "bob"], "by username");
     assert_eq!(members[&ops], ["ann"]);
+}
+
+/// Three rooms' latest pages asked together (the query padded to four): each room gets its own
+/// newest messages only, oldest first, exactly as they were posted, edited and deleted (with
+/// their authors and mentions); a room without messages gets no page.
+async fn each_room_gets_its_own_latest_page_from_one_query(url: String) {
+    let (server, mut admin, clients) =
+        server_with_users(Config::for_database(url), &["ann", "bob"]).await;
+    let lobby = server.create_room(&mut admin, "Lobby", false).await;
+    let ops = server.create_room(&mut admin, "Ops", false).await;
+    let quiet = server.create_room(&mut admin, "Quiet", false).await;
+    let (mut ann, _) = Tab::open(&server, &clients[0]).await;
+    let (mut bob, _) = Tab::open(&server, &clients[1]).await;
+    ann.join(lobby).await;
+    ann.join(ops).await;
+    bob.join(lobby).await;
+    let mut lobby_posts = Vec::new();
+    for n in 0..4 {
+        lobby_posts.push(ann.post(lobby, &format!("lobby {n}, @bob")).await);
+    }
+    lobby_posts.push(bob.post(lobby, "last").await);
+    let ops_post = ann.post(ops, "ops only").await;
+    let db = whisper::db::connect(&server.database_url).await.unwrap();
+    let author = lobby_posts[3].author.clone();
+    let edited = messages::edit(&db, lobby_posts[3].id, author.clone(), "edited", &[])
+        .await
+        .unwrap()
+        .expect("edited");
+    let deleted = messages::delete(&db, lobby_posts[2].id, author)
+        .await
+        .unwrap()
+        .expect("deleted");
+
+    // The lobby last: the padding arm comes after it.
+    let mut pages = messages::latest_of_each(&db, &[quiet, ops, lobby], 3)
+        .await
+        .unwrap();
+    let lobby_page = pages.remove(&lobby).expect("the lobby's page");
+    assert_eq!(lobby_page, [deleted, edited, lobby_posts[4].clone()]);
+    assert!(lobby_page[0].deleted && lobby_page[0].body.is_empty());
+    assert_eq!(lobby_page[2].author.username, "bob");
+    assert_eq!(pages.remove(&ops).expect("ops' page"), [ops_post]);
+    assert!(pages.is_empty(), "the quiet room has no page: {pages:?}");
+
+    let mentioned = &messages::latest_of_each(&db, &[lobby], 5).await.unwrap()[&lobby][0];
+    assert_eq!(mentioned.body, "lobby 0, @bob");
+    let names: Vec<&str> = mentioned
+        .mentions
+        .iter()
+        .map(|m| m.username.as_str())
+        .collect();
+    assert_eq!(names, ["bob"], "the mention as stored");
 }
 
 /// Of five sessions asked together, the live ones of enabled users are found, each with its own

@@ -103,6 +103,9 @@ async fn concurrent_posts_get_gapless_seqs_per_room(url: String) {
             .unwrap();
         seqs[slot].push(message.seq);
     }
+    let mut latest_pages = db::messages::latest_of_each(&db, &room_ids, 50)
+        .await
+        .unwrap();
     for (slot, mut room_seqs) in seqs.into_iter().enumerate() {
         room_seqs.sort_unstable();
         assert_eq!(
@@ -110,8 +113,14 @@ async fn concurrent_posts_get_gapless_seqs_per_room(url: String) {
             (1..=100).collect::<Vec<i64>>(),
             "room {slot}: 1..=100, once each"
         );
-        let latest = db::messages::latest(&db, room_ids[slot], 50).await.unwrap();
+        let latest = latest_pages.remove(&room_ids[slot]).unwrap_or_default();
         assert_eq!(latest.len(), 50);
+        // Room `slot` got posts number `slot`, `slot + 3`, …: none of another room's.
+        let posted_here = |message: &protocol::ChatMessage| {
+            let number: usize = message.body["message ".len()..].parse().unwrap();
+            number % 3 == slot
+        };
+        assert!(latest.iter().all(posted_here), "only this room's posts");
         assert_eq!(
             (latest[0].seq, latest[49].seq),
             (51, 100),

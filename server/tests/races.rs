@@ -147,7 +147,9 @@ async fn posts_are_refused_once_a_switch_to_staff_only_commits(url: String) {
         .await;
     assert_eq!(reason, LeftReason::StaffOnly);
     let db = whisper::db::connect(&server.database_url).await.unwrap();
-    let stored = whisper::db::messages::latest(&db, room, 10).await.unwrap();
+    let stored = whisper::db::messages::latest_of_each(&db, &[room], 10)
+        .await
+        .unwrap();
     assert!(stored.is_empty(), "nothing was stored: {stored:?}");
 }
 

@@ -3,7 +3,7 @@
 //! happen per connection (presence) belongs here, not in the transport.
 
 use crate::chat::access::{self, Action};
-use crate::chat::facts::{kind_of, viewer_of};
+use crate::chat::facts::viewer_of;
 use crate::chat::membership::{self, SettleError, room_snapshot};
 use crate::chat::presence;
 use crate::config::RoomCreation;
@@ -13,7 +13,7 @@ use crate::fanout::envelope::{CloseReason, SessionKey};
 use crate::fanout::hub::Registration;
 use crate::pause::Point;
 use crate::state::AppState;
-use protocol::{PROTOCOL_VERSION, RoomId, ServerEvent, UserId};
+use protocol::{PROTOCOL_VERSION, RoomId, RoomInfo, ServerEvent, UserId};
 use sea_orm::DbErr;
 
 /// An open socket: its hub registration, and the events it must send first, in order.
@@ -95,19 +95,15 @@ async fn greeting(state: &AppState, user: &User, mine: &[Room]) -> Result<Vec<Se
     let viewer = viewer_of(user);
     // The rooms anyone may see, and the user's own (their private ones among them).
     let public = state.reads.public_rooms(&state.db).await?;
+    let listable = |room: &RoomInfo| {
+        let member = mine.iter().any(|own| own.id() == room.id);
+        access::decide(viewer, room.kind, member, Action::List).is_ok()
+    };
     let private_ones = mine.iter().filter(|room| room.kind().is_private());
-    // Sized up front: the filter hides the length from `collect`, which would grow it by copying.
+    // Sized up front: the filters hide the lengths, and `extend` would grow it by copying.
     let mut listed = Vec::with_capacity(public.len() + mine.len());
-    listed.extend(
-        public
-            .iter()
-            .chain(private_ones)
-            .filter(|room| {
-                let member = mine.iter().any(|own| own.id == room.id);
-                access::decide(viewer, kind_of(room), member, Action::List).is_ok()
-            })
-            .map(Room::info),
-    );
+    listed.extend(public.iter().filter(|room| listable(room)).cloned());
+    listed.extend(private_ones.map(Room::info).filter(|room| listable(room)));
     // Reopened only while still readable: a room left or lost meanwhile is not.
     let last_room = user
         .last_room_id

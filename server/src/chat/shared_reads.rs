@@ -8,7 +8,7 @@
 //! again when it goes back to the pool; so a storm of greetings spent most of its time on
 //! queries of a row or two each (`BENCHMARKS.md`, "connect storm"). Here the callers that ask
 //! while a read of one kind runs are answered together by the next: one query for up to
-//! [`MAX_KEYS`] of their keys (`IN (…)`; a snapshot reads each room's latest page on its own).
+//! [`MAX_KEYS`] of their keys.
 //! Whoever else asks for these reads (the gate on every request, joins, the standing re-read
 //! after a change) shares them the same way.
 //!
@@ -22,9 +22,9 @@ use crate::db::keys::MAX_KEYS;
 use crate::db::rooms::{self, Room};
 use crate::db::users::User;
 use crate::db::{messages, read_state, sessions};
+use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared, WeakShared};
-use futures_util::{FutureExt, StreamExt, TryStreamExt, stream};
-use protocol::{ChatMessage, Member, ReadState, RoomId, UserId};
+use protocol::{ChatMessage, Member, ReadState, RoomId, RoomInfo, UserId};
 use sea_orm::{DatabaseConnection, DbErr};
 use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
@@ -33,7 +33,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 /// The reads this node shares, each with the query it shares.
 #[derive(Default)]
 pub struct Reads {
-    public_rooms: SharedReads<(), Arc<Vec<Room>>>,
+    public_rooms: SharedReads<(), Arc<Vec<RoomInfo>>>,
     snapshots: SharedReads<RoomId, (Vec<Member>, Vec<ChatMessage>)>,
     users_by_session: SharedReads<String, User>,
     rooms_of: SharedReads<UserId, Vec<Room>>,
@@ -42,7 +42,7 @@ pub struct Reads {
 
 impl Reads {
     /// Every open and staff-only room, by title (`db::rooms::public`).
-    pub async fn public_rooms(&self, db: &DatabaseConnection) -> Result<Arc<Vec<Room>>, DbErr> {
+    pub async fn public_rooms(&self, db: &DatabaseConnection) -> Result<Arc<Vec<RoomInfo>>, DbErr> {
         let db = db.clone();
         let read = |_: Vec<()>| async move {
             let public = rooms::public(&db).await?;
@@ -51,9 +51,8 @@ impl Reads {
         Ok(self.public_rooms.get((), read).await?.unwrap_or_default())
     }
 
-    /// A room's members and its latest page of messages: the members of every room asked in
-    /// one query, the rooms' pages a few at a time (one query each; one query for many rooms'
-    /// last pages would scan each room's whole history).
+    /// A room's members and its latest page of messages: for every room asked, the members in
+    /// one query, the pages in another, and the members their messages mention in a third.
     pub async fn snapshot(
         &self,
         db: &DatabaseConnection,
@@ -62,19 +61,11 @@ impl Reads {
         let db = db.clone();
         let read = |rooms: Vec<RoomId>| async move {
             let mut members = grouped(rooms::members_of_each(&db, &rooms).await?);
-            let pages: Vec<(RoomId, Vec<ChatMessage>)> = stream::iter(rooms)
-                .map(|room| {
-                    let db = &db;
-                    async move {
-                        let page = messages::latest(db, room, protocol::HISTORY_PAGE as u64);
-                        Ok::<_, DbErr>((room, page.await?))
-                    }
-                })
-                .buffer_unordered(PAGES_AT_ONCE)
-                .try_collect()
-                .await?;
-            let snapshots = pages.into_iter().map(|(room, recent)| {
+            let page = protocol::HISTORY_PAGE as u64;
+            let mut pages = messages::latest_of_each(&db, &rooms, page).await?;
+            let snapshots = rooms.into_iter().map(|room| {
                 let members = members.remove(&room).unwrap_or_default();
+                let recent = pages.remove(&room).unwrap_or_default();
                 (room, (members, recent))
             });
             Ok::<_, DbErr>(snapshots.collect())
@@ -123,10 +114,6 @@ impl Reads {
         Ok(self.read_states.get(user, read).await?.unwrap_or_default())
     }
 }
-
-/// How many rooms' latest pages a snapshot read asks for at once: as many as SQLite's pool has
-/// connections (`db::options`), so a batch of rooms does not read its pages one by one.
-const PAGES_AT_ONCE: usize = 4;
 
 /// Rows of (key, item) as each key's items, in the rows' order.
 fn grouped<K: Eq + Hash, T>(rows: Vec<(K, T)>) -> HashMap<K, Vec<T>> {

@@ -2,7 +2,9 @@
 //! few statement texts serve every count (see `chat::shared_reads`, which batches its callers'
 //! keys into such queries).
 
-/// At most this many keys go into one `IN (…)` (see [`padded`]).
+/// At most this many keys go into one `IN (…)` (see [`padded`]), or one query of
+/// `messages::latest_of_each`, which has an arm per key: SQLite allows at most 500 arms in one
+/// compound `SELECT`.
 pub const MAX_KEYS: usize = 256;
 
 /// `keys`, with the last repeated up to the next power of two, for a query that takes them all

@@ -1,5 +1,6 @@
 //! Messages: the `messages` table, ordered within each room by `seq`.
 
+use super::keys::MAX_KEYS;
 use super::read_state;
 use super::rooms;
 use super::users;
@@ -9,10 +10,10 @@ use prometheus_client::metrics::histogram::Histogram;
 use protocol::{ChatMessage, Member, MessageId, RoomId};
 use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
-use sea_orm::sea_query::{CaseStatement, ExprTrait};
+use sea_orm::sea_query::{Asterisk, CaseStatement, ExprTrait, Query, UnionType};
 use sea_orm::{
-    Condition, ConnectionTrait, DatabaseTransaction, QueryOrder, QuerySelect, SqlErr,
-    TransactionTrait,
+    Condition, ConnectionTrait, DatabaseTransaction, DbBackend, FromQueryResult, JoinType,
+    QueryOrder, QuerySelect, QueryTrait, SqlErr, Statement, TransactionTrait,
 };
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
@@ -62,13 +63,70 @@ pub mod entity {
 
 use entity::{ActiveModel, Column, Entity};
 
-fn to_chat(message: entity::Model, author: Member, mentions: Vec<Member>) -> ChatMessage {
+/// A message as clients see it, with its author's name: every column of `messages` but the
+/// search text, which no page shows. Pages and searches read only these ([`shown`]).
+#[derive(FromQueryResult)]
+pub(super) struct Shown {
+    id: i64,
+    room_id: i64,
+    seq: i64,
+    author_id: i64,
+    author_name: String,
+    body: String,
+    created_at: DateTimeUtc,
+    edited_at: Option<DateTimeUtc>,
+    deleted_at: Option<DateTimeUtc>,
+    nonce: Option<String>,
+    mentions: Option<String>,
+}
+
+impl Shown {
+    /// A message as stored, by `author`.
+    fn of(message: entity::Model, author: Member) -> Self {
+        Self {
+            id: message.id,
+            room_id: message.room_id,
+            seq: message.seq,
+            author_id: author.id.0,
+            author_name: author.username,
+            body: message.body,
+            created_at: message.created_at,
+            edited_at: message.edited_at,
+            deleted_at: message.deleted_at,
+            nonce: message.nonce,
+            mentions: message.mentions,
+        }
+    }
+}
+
+/// `query` narrowed to the columns of [`Shown`] (read it with `.into_model::<Shown>()`): a page
+/// decodes no search text and no author's whole row.
+pub(super) fn shown(query: Select<Entity>) -> Select<Entity> {
+    query
+        .select_only()
+        .columns([
+            Column::Id,
+            Column::RoomId,
+            Column::Seq,
+            Column::AuthorId,
+            Column::Body,
+            Column::CreatedAt,
+            Column::EditedAt,
+            Column::DeletedAt,
+            Column::Nonce,
+            Column::Mentions,
+        ])
+        .column_as(users::entity::Column::Username, "author_name")
+        .join(JoinType::InnerJoin, entity::Relation::Author.def())
+}
+
+fn to_chat(message: Shown, mentions: Vec<Member>) -> ChatMessage {
     let deleted = message.deleted_at.is_some();
     ChatMessage {
         id: MessageId(message.id),
         room_id: RoomId(message.room_id),
         seq: message.seq,
-        author,
+        author: users::member(message.author_id, message.author_name),
         // Deleting blanks the stored text too; this is a second guard.
         body: if deleted { String::new() } else { message.body },
         created_at: message.created_at,
@@ -101,34 +159,34 @@ async fn chat_of<C: ConnectionTrait>(
 ) -> Result<ChatMessage, DbErr> {
     let ids = read_state::mentioned_ids(message.mentions.as_deref());
     let mentions = users::members_by_id(db, &ids).await?;
-    Ok(to_chat(message, author, mentions))
+    Ok(to_chat(Shown::of(message, author), mentions))
 }
 
 fn member_ids(members: &[Member]) -> Vec<protocol::UserId> {
     members.iter().map(|member| member.id).collect()
 }
 
-/// Messages with their authors as read from the database, with the members they mention
-/// looked up in one query for all of them.
+/// Messages as read from the database, with the members they mention looked up in one query
+/// for all of them.
 pub(super) async fn with_mentions<C: ConnectionTrait>(
     db: &C,
-    rows: Vec<(entity::Model, Option<users::User>)>,
+    rows: Vec<Shown>,
 ) -> Result<Vec<ChatMessage>, DbErr> {
     let mut ids: Vec<protocol::UserId> = rows
         .iter()
-        .flat_map(|(message, _)| read_state::mentioned_ids(message.mentions.as_deref()))
+        .flat_map(|message| read_state::mentioned_ids(message.mentions.as_deref()))
         .collect();
     ids.sort_unstable();
     ids.dedup();
     let known = users::members_by_id(db, &ids).await?;
     Ok(rows
         .into_iter()
-        .filter_map(|(message, author)| {
+        .map(|message| {
             let mentions = read_state::mentioned_ids(message.mentions.as_deref())
                 .into_iter()
                 .filter_map(|id| known.iter().find(|member| member.id == id).cloned())
                 .collect();
-            Some(to_chat(message, author?.member(), mentions))
+            to_chat(message, mentions)
         })
         .collect())
 }
@@ -427,9 +485,9 @@ async fn write_batch_in(
     let mut answers = Vec::with_capacity(batch.len());
     for (((post, seq), fate), mentions) in batch.iter().zip(seqs).zip(&fate).zip(mentions) {
         answers.push(match (fate, seq) {
-            (Fate::Store, Some(seq)) => stored
-                .remove(&(post.room.0, seq))
-                .map(|message| Posted::New(to_chat(message, post.author.clone(), mentions))),
+            (Fate::Store, Some(seq)) => stored.remove(&(post.room.0, seq)).map(|message| {
+                Posted::New(to_chat(Shown::of(message, post.author.clone()), mentions))
+            }),
             (Fate::Repeat, _) => {
                 let key = (post.author.id.0, post.nonce.clone());
                 match stored_before.get(&key) {
@@ -551,15 +609,13 @@ pub async fn before(
     before_seq: i64,
     limit: u64,
 ) -> Result<(Vec<ChatMessage>, bool), DbErr> {
-    let mut rows = Entity::find()
+    let query = Entity::find()
         .filter(Column::RoomId.eq(room.0))
         .filter(Column::Seq.lt(before_seq))
         .order_by_desc(Column::Seq)
         // One more than asked: whether it exists tells if older messages remain.
-        .limit(limit + 1)
-        .find_also_related(users::entity::Entity)
-        .all(db)
-        .await?;
+        .limit(limit + 1);
+    let mut rows = shown(query).into_model::<Shown>().all(db).await?;
     let complete = rows.len() as u64 <= limit;
     rows.truncate(limit as usize);
     rows.reverse();
@@ -575,15 +631,13 @@ pub async fn after(
     before_seq: Option<i64>,
     limit: u64,
 ) -> Result<Vec<ChatMessage>, DbErr> {
-    let rows = Entity::find()
+    let query = Entity::find()
         .filter(Column::RoomId.eq(room.0))
         .filter(Column::Seq.gt(after_seq))
         .filter(Column::Seq.lt(before_seq.unwrap_or(i64::MAX)))
         .order_by_asc(Column::Seq)
-        .limit(limit)
-        .find_also_related(users::entity::Entity)
-        .all(db)
-        .await?;
+        .limit(limit);
+    let rows = shown(query).into_model::<Shown>().all(db).await?;
     with_mentions(db, rows).await
 }
 
@@ -661,11 +715,51 @@ async fn reread(
     }
 }
 
-/// The latest `limit` messages of a room, oldest first.
-pub async fn latest(
-    db: &DatabaseConnection,
-    room: RoomId,
+/// The latest `limit` messages of each of `rooms` (distinct), oldest first, in one query per
+/// [`MAX_KEYS`] rooms: one arm per room, each walking its room's `(room_id, seq)` index back
+/// from the newest, joined by `UNION ALL`. (One `WHERE room_id IN (…)` with a window over each
+/// room would read every room's whole history to number its rows.)
+pub async fn latest_of_each<C: ConnectionTrait>(
+    db: &C,
+    rooms: &[RoomId],
     limit: u64,
-) -> Result<Vec<ChatMessage>, DbErr> {
-    Ok(before(db, room, i64::MAX, limit).await?.0)
+) -> Result<HashMap<RoomId, Vec<ChatMessage>>, DbErr> {
+    let mut rows = Vec::new();
+    for some in rooms.chunks(MAX_KEYS) {
+        let statement = latest_pages(db.get_database_backend(), some, limit);
+        rows.extend(Shown::find_by_statement(statement).all(db).await?);
+    }
+    let mut pages: HashMap<RoomId, Vec<ChatMessage>> = HashMap::new();
+    for message in with_mentions(db, rows).await? {
+        pages.entry(message.room_id).or_default().push(message);
+    }
+    for page in pages.values_mut() {
+        page.sort_unstable_by_key(|message| message.seq);
+    }
+    Ok(pages)
+}
+
+/// The statement of [`latest_of_each`] for one to [`MAX_KEYS`] rooms. Its arms are padded to a
+/// power of two (so that few statement texts serve every count, as [`super::keys::padded`]
+/// does for `IN`) with room 0, which no room is (ids start at 1): a padding arm finds nothing.
+fn latest_pages(backend: DbBackend, rooms: &[RoomId], limit: u64) -> Statement {
+    let arms = rooms.len().next_power_of_two();
+    let padding = std::iter::repeat(RoomId(0));
+    let mut arms = rooms.iter().copied().chain(padding).take(arms).enumerate();
+    let arm = |(at, room): (usize, RoomId)| {
+        let page = Entity::find()
+            .filter(Column::RoomId.eq(room.0))
+            .order_by_desc(Column::Seq)
+            .limit(limit);
+        // SQLite takes `ORDER BY` and `LIMIT` in a compound's arms only inside a subquery.
+        Query::select()
+            .column(Asterisk)
+            .from_subquery(shown(page).into_query(), format!("page{at}"))
+            .to_owned()
+    };
+    let mut query = arm(arms.next().unwrap_or((0, RoomId(0))));
+    for next in arms {
+        query.union(UnionType::All, arm(next));
+    }
+    backend.build(&query)
 }

@@ -5,7 +5,7 @@ use chrono::Utc;
 use protocol::{Member, RoomId, RoomInfo, RoomKind, UserId};
 use sea_orm::ActiveValue::Set;
 use sea_orm::entity::prelude::*;
-use sea_orm::{ConnectionTrait, QueryOrder, QuerySelect, TryInsertResult};
+use sea_orm::{ConnectionTrait, JoinType, QueryOrder, QuerySelect, TryInsertResult};
 
 pub mod entity {
     use sea_orm::entity::prelude::*;
@@ -94,20 +94,30 @@ impl Room {
         RoomId(self.id)
     }
 
-    /// The room's kind. A value this build does not know (written by a newer one) counts as
-    /// closed: members only, the safe reading.
+    /// The room's kind (see [`kind_named`]).
     pub fn kind(&self) -> RoomKind {
-        RoomKind::parse(&self.kind).unwrap_or(RoomKind::Closed)
+        kind_named(&self.kind)
     }
 
     pub fn info(&self) -> RoomInfo {
-        RoomInfo {
-            id: RoomId(self.id),
-            title: self.title.clone(),
-            kind: self.kind(),
-            created_by: self.created_by.map(UserId),
-        }
+        info(self.id, self.title.clone(), &self.kind, self.created_by)
     }
+}
+
+/// A room as listed, from its columns.
+fn info(id: i64, title: String, kind: &str, created_by: Option<i64>) -> RoomInfo {
+    RoomInfo {
+        id: RoomId(id),
+        title,
+        kind: kind_named(kind),
+        created_by: created_by.map(UserId),
+    }
+}
+
+/// The kind stored as `name`. A value this build does not know (written by a newer one) counts
+/// as closed: members only, the safe reading.
+fn kind_named(name: &str) -> RoomKind {
+    RoomKind::parse(name).unwrap_or(RoomKind::Closed)
 }
 
 /// The key a direct conversation between these people is stored under: their ids, sorted,
@@ -173,12 +183,20 @@ pub async fn find_direct<C: ConnectionTrait>(db: &C, key: &str) -> Result<Option
 }
 
 /// Every open and staff-only room (the rooms everyone may see listed), by title.
-pub async fn public(db: &DatabaseConnection) -> Result<Vec<Room>, DbErr> {
-    Entity::find()
+pub async fn public(db: &DatabaseConnection) -> Result<Vec<RoomInfo>, DbErr> {
+    let rows = Entity::find()
         .filter(Column::Kind.is_in([RoomKind::Open.as_str(), RoomKind::StaffOnly.as_str()]))
         .order_by_asc(Column::Title)
+        // Only what a listing shows: every greeting reads this list.
+        .select_only()
+        .columns([Column::Id, Column::Title, Column::Kind, Column::CreatedBy])
+        .into_tuple::<(i64, String, String, Option<i64>)>()
         .all(db)
-        .await
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, title, kind, created_by)| info(id, title, &kind, created_by))
+        .collect())
 }
 
 /// Every room but direct conversations (the admin area's list), by title.
@@ -309,12 +327,17 @@ pub async fn members_of_each<C: ConnectionTrait>(
     let ids: Vec<i64> = rooms.iter().map(|room| room.0).collect();
     Ok(MemberEntity::find()
         .filter(MemberColumn::RoomId.is_in(super::keys::padded(&ids)))
-        .find_also_related(users::entity::Entity)
+        .join(JoinType::InnerJoin, member_entity::Relation::User.def())
+        .select_only()
+        .column(MemberColumn::RoomId)
+        .column(users::entity::Column::Id)
+        .column(users::entity::Column::Username)
         .order_by_asc(users::entity::Column::UsernameKey)
+        .into_tuple::<(i64, i64, String)>()
         .all(db)
         .await?
         .into_iter()
-        .filter_map(|(member, user)| Some((RoomId(member.room_id), user?.member())))
+        .map(|(room, id, username)| (RoomId(room), users::member(id, username)))
         .collect())
 }
 

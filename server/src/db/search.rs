@@ -13,7 +13,6 @@
 
 use super::messages::{self, entity as message_entity};
 use super::rooms::{self, Room};
-use super::users;
 use crate::chat::access::ReadScope;
 use protocol::{ChatMessage, MessageId, RoomId, RoomKind, UserId};
 use sea_orm::entity::prelude::*;
@@ -90,11 +89,12 @@ async fn find_with(
         return Ok((Vec::new(), next));
     }
     // Deleted since the ids were read: not found either.
-    let rows = message_entity::Entity::find()
+    let query = message_entity::Entity::find()
         .filter(message_entity::Column::Id.is_in(ids))
         .filter(message_entity::Column::DeletedAt.is_null())
-        .order_by_desc(message_entity::Column::Id)
-        .find_also_related(users::entity::Entity)
+        .order_by_desc(message_entity::Column::Id);
+    let rows = messages::shown(query)
+        .into_model::<messages::Shown>()
         .all(db)
         .await?;
     let found = messages::with_mentions(db, rows).await?;

@@ -3,7 +3,7 @@
 use chrono::Utc;
 use protocol::{RoomId, UserId};
 use sea_orm::entity::prelude::*;
-use sea_orm::{ActiveValue::Set, ConnectionTrait, QueryOrder, SqlErr};
+use sea_orm::{ActiveValue::Set, ConnectionTrait, QueryOrder, QuerySelect, SqlErr};
 
 pub mod entity {
     use sea_orm::entity::prelude::*;
@@ -215,6 +215,14 @@ pub async fn members_named<C: ConnectionTrait>(
         .await
 }
 
+/// A user as members are shown, from the columns that show them.
+pub fn member(id: i64, username: String) -> protocol::Member {
+    protocol::Member {
+        id: UserId(id),
+        username,
+    }
+}
+
 /// The users with these ids (any that exist), as members are shown.
 pub async fn members_by_id<C: ConnectionTrait>(
     db: &C,
@@ -225,10 +233,14 @@ pub async fn members_by_id<C: ConnectionTrait>(
     }
     Ok(Entity::find()
         .filter(Column::Id.is_in(ids.iter().map(|id| id.0)))
+        .select_only()
+        .column(Column::Id)
+        .column(Column::Username)
+        .into_tuple::<(i64, String)>()
         .all(db)
         .await?
-        .iter()
-        .map(User::member)
+        .into_iter()
+        .map(|(id, username)| member(id, username))
         .collect())
 }
 
@@ -258,10 +270,7 @@ impl User {
     }
 
     pub fn member(&self) -> protocol::Member {
-        protocol::Member {
-            id: protocol::UserId(self.id),
-            username: self.username.clone(),
-        }
+        member(self.id, self.username.clone())
     }
 
     pub fn admin_view(&self) -> protocol::AdminUserView {
