@@ -57,6 +57,9 @@ enum Access {
     ReadOnly,
 }
 
+/// Rows a SQLite connection's thread may hand over before the reader takes them (see `options`).
+const ROWS_IN_FLIGHT: usize = 1024;
+
 fn options(url: &str, access: Access) -> ConnectOptions {
     let mut options = ConnectOptions::new(url);
     options
@@ -88,13 +91,19 @@ fn options(url: &str, access: Access) -> ConnectOptions {
         // proceed while a write commits, and NORMAL makes a commit an append to the WAL without
         // an fsync. Committed data survives a process crash; only a power loss may drop the
         // last transactions. (FULL, the default, syncs the WAL to disk on every commit.)
-        options.map_sqlx_sqlite_opts(move |sqlite| match access {
-            Access::ReadWrite | Access::Writer => sqlite
-                .journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .foreign_keys(true),
-            // Whatever the URL's `mode=` says: a missing file is an error, not a new database.
-            Access::ReadOnly => sqlite.read_only(true).create_if_missing(false),
+        options.map_sqlx_sqlite_opts(move |sqlite| {
+            // A connection's thread hands each row over a channel of this many; when it is full,
+            // the thread sleeps until the reader empties it. sqlx's 50 made a batched read of a
+            // few hundred rows switch threads every 50 rows.
+            let sqlite = sqlite.row_buffer_size(ROWS_IN_FLIGHT);
+            match access {
+                Access::ReadWrite | Access::Writer => sqlite
+                    .journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Normal)
+                    .foreign_keys(true),
+                // Whatever the URL's `mode=` says: a missing file is an error, not a new database.
+                Access::ReadOnly => sqlite.read_only(true).create_if_missing(false),
+            }
         });
     }
     options
