@@ -3,6 +3,7 @@
 //! [`keys`] holds what the queries that take many keys at once share (their cap and padding).
 
 pub mod keys;
+pub mod message_writer;
 pub mod messages;
 pub mod read_state;
 pub mod rooms;
@@ -11,7 +12,7 @@ pub mod sessions;
 pub mod users;
 
 use migration::{Migrator, MigratorTrait};
-use sea_orm::sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous};
+use sea_orm::sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous};
 use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 use std::time::Duration;
 
@@ -25,8 +26,9 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
     Ok(db)
 }
 
-/// The message writer's own connection (see [`messages::MessageWriter`]) to the database `main`
-/// was opened on (and migrated) by [`connect`].
+/// The message writer's own sea-orm connection (see [`message_writer`]) to the database `main`
+/// was opened on (and migrated) by [`connect`]: PostgreSQL's, or an in-memory SQLite
+/// database's (a SQLite file gets a connection outside sqlx, [`sqlite_file`]).
 ///
 /// SQLite keeps a page cache per connection and drops it whenever another connection wrote
 /// since. From the shared pool, the writer's transactions took turns on its connections, so
@@ -38,10 +40,23 @@ pub async fn connect_writer(
     url: &str,
     main: &DatabaseConnection,
 ) -> Result<DatabaseConnection, DbErr> {
-    if url.starts_with("sqlite:") && (url.contains(":memory:") || url.contains("mode=memory")) {
+    if is_sqlite_in_memory(url) {
         return Ok(main.clone());
     }
     Database::connect(options(url, Access::Writer)).await
+}
+
+fn is_sqlite_in_memory(url: &str) -> bool {
+    url.starts_with("sqlite:") && (url.contains(":memory:") || url.contains("mode=memory"))
+}
+
+/// The file a SQLite URL names; `None` for SQLite in memory, and for PostgreSQL.
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    if !url.starts_with("sqlite:") || is_sqlite_in_memory(url) {
+        return None;
+    }
+    let options: SqliteConnectOptions = url.parse().ok()?;
+    Some(options.get_filename().to_owned())
 }
 
 /// Opens an existing SQLite file read-only, as it is (no migrations): for taking a backup.
@@ -129,6 +144,15 @@ mod tests {
             .await
             .expect("the writer sees the migrated schema");
         assert_eq!(users::count(&main).await.expect("count"), 1);
+    }
+
+    #[test]
+    fn only_a_sqlite_file_has_a_file() {
+        let file = sqlite_file("sqlite:///tmp/w/whisper.db?mode=rwc");
+        assert_eq!(file, Some(std::path::PathBuf::from("/tmp/w/whisper.db")));
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("sqlite://whisper?mode=memory"), None);
+        assert_eq!(sqlite_file("postgres://postgres@127.0.0.1/test"), None);
     }
 
     /// `.cargo/config.toml` builds SQLite with the query planner stability guarantee, so that a

@@ -55,7 +55,7 @@ use crate::backend::ServerBackend;
 use crate::chat::limits::CommandLimits;
 use crate::chat::presence::Presence;
 use crate::config::Config;
-use crate::db::messages::MessageWriter;
+use crate::db::message_writer::MessageWriter;
 use crate::fanout::broker::Broker;
 use crate::fanout::broker::local::LocalBroker;
 use crate::fanout::broker::redis::RedisBroker;
@@ -83,7 +83,6 @@ use tower_http::trace::TraceLayer;
 /// Opens the database (applying migrations) and builds the shared state.
 pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     let db = db::connect(&config.database_url).await?;
-    let writer = db::connect_writer(&config.database_url, &db).await?;
     let site = site::Source::choose(config.site_root.clone());
     let leptos_options = LeptosOptions::builder()
         .output_name("whisper")
@@ -101,6 +100,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
         config.searches_per_second,
     );
     let metrics = Metrics::default();
+    let messages = MessageWriter::start(&config.database_url, &db, &metrics).await?;
     let hub = Arc::new(Hub::new(metrics.clone()));
     let broker: Arc<dyn Broker> = match &config.redis_url {
         Some(url) => {
@@ -119,7 +119,7 @@ pub async fn build_state(config: Config) -> anyhow::Result<AppState> {
     hub.on_presence(notes);
     presence.follow(heard);
     Ok(AppState::new(Shared {
-        messages: MessageWriter::start(writer, &metrics),
+        messages,
         sockets: TaskTracker::new(),
         metrics,
         db,

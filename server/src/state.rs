@@ -7,7 +7,7 @@ use crate::chat::limits::CommandLimits;
 use crate::chat::presence::Presence;
 use crate::chat::shared_reads::Reads;
 use crate::config::Config;
-use crate::db::messages::MessageWriter;
+use crate::db::message_writer::MessageWriter;
 use crate::db::users;
 use crate::fanout::broker::Broker;
 use crate::fanout::hub::Hub;
@@ -45,7 +45,7 @@ impl Deref for AppState {
 pub struct Shared {
     /// A connection pool, shared by clones.
     pub db: DatabaseConnection,
-    /// Stores chat messages (batched; see `db::messages::MessageWriter`).
+    /// Stores chat messages (batched; see `db::message_writer`).
     pub messages: MessageWriter,
     pub config: Arc<Config>,
     pub leptos_options: LeptosOptions,

@@ -6,7 +6,7 @@ mod common;
 
 use common::{Tab, TestServer};
 use protocol::{ClientCommand, ErrorCode, HISTORY_PAGE, RoomId, ServerEvent};
-use whisper::db::{self, messages::MessageWriter};
+use whisper::db::{self, message_writer::MessageWriter};
 
 on_both_databases!(history_pages_cover_every_message_once);
 
@@ -68,7 +68,10 @@ async fn history_pages_cover_every_message_once(url: String) {
         .unwrap()
         .unwrap()
         .member();
-    let writer = MessageWriter::start(db, &whisper::metrics::Metrics::default());
+    let metrics = whisper::metrics::Metrics::default();
+    let writer = MessageWriter::start(&server.database_url, &db, &metrics)
+        .await
+        .unwrap();
     let (mut tab, _) = Tab::open(&server, &admin).await;
 
     for (count, want_pages) in [

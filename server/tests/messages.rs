@@ -6,37 +6,28 @@
 mod common;
 
 use protocol::{Member, RoomId, UserId};
-use whisper::db::messages::{MessageWriter, Posted};
+use whisper::db::message_writer::{MessageWriter, Posted};
 use whisper::db::{self, rooms, users};
 
-on_both_databases!(concurrent_posts_get_gapless_seqs_per_room);
+on_both_databases!(
+    concurrent_posts_get_gapless_seqs_per_room,
+    a_post_reads_back_as_it_was_answered,
+);
+
+async fn user(db: &sea_orm::DatabaseConnection, name: &str) -> Member {
+    let new = users::NewUser {
+        username: name,
+        password_hash: "not-a-real-hash".into(),
+        is_admin: false,
+        is_staff: false,
+    };
+    users::create(db, new).await.unwrap().member()
+}
 
 async fn concurrent_posts_get_gapless_seqs_per_room(url: String) {
     let db = db::connect(&url).await.unwrap();
-    let author = users::create(
-        &db,
-        users::NewUser {
-            username: "poster",
-            password_hash: "not-a-real-hash".into(),
-            is_admin: false,
-            is_staff: false,
-        },
-    )
-    .await
-    .unwrap()
-    .member();
-    let outsider = users::create(
-        &db,
-        users::NewUser {
-            username: "outsider",
-            password_hash: "not-a-real-hash".into(),
-            is_admin: false,
-            is_staff: false,
-        },
-    )
-    .await
-    .unwrap()
-    .member();
+    let author = user(&db, "poster").await;
+    let outsider = user(&db, "outsider").await;
     let mut room_ids = Vec::new();
     for title in ["a", "b", "c"] {
         let room = rooms::create(&db, title, protocol::RoomKind::Open, None)
@@ -45,7 +36,9 @@ async fn concurrent_posts_get_gapless_seqs_per_room(url: String) {
         rooms::add_member(&db, &room, author.id).await.unwrap();
         room_ids.push(room.id());
     }
-    let writer = MessageWriter::start(db.clone(), &whisper::metrics::Metrics::default());
+    let writer = MessageWriter::start(&url, &db, &whisper::metrics::Metrics::default())
+        .await
+        .unwrap();
     let mut posts = Vec::new();
     let mut refused = Vec::new();
     for index in 0..300 {
@@ -127,4 +120,45 @@ async fn concurrent_posts_get_gapless_seqs_per_room(url: String) {
             "latest 50, oldest first"
         );
     }
+}
+
+/// What the writer answers is what the room's history shows (read through the shared pool, not
+/// the writer's connection): the same dates to the digit, the same mentions in the order
+/// written. A retried nonce is answered with that message, mentions and all.
+async fn a_post_reads_back_as_it_was_answered(url: String) {
+    let db = db::connect(&url).await.unwrap();
+    let ann = user(&db, "Ann").await;
+    let bob = user(&db, "Bob").await;
+    let carol = user(&db, "carol").await;
+    let room = rooms::create(&db, "talk", protocol::RoomKind::Open, None)
+        .await
+        .unwrap();
+    for member in [&ann, &bob] {
+        rooms::add_member(&db, &room, member.id).await.unwrap();
+    }
+    let writer = MessageWriter::start(&url, &db, &whisper::metrics::Metrics::default())
+        .await
+        .unwrap();
+
+    let body = "hi @bob, @carol and @ANN";
+    let Some(Posted::New(posted)) = writer.post(room.id(), &ann, body, "n-1").await.unwrap() else {
+        panic!("stored as new");
+    };
+    assert_eq!(
+        posted.mentions,
+        [bob.clone(), ann.clone()],
+        "members only (carol is not one), in the order written"
+    );
+    let again = writer
+        .post(room.id(), &ann, "edited?", "n-1")
+        .await
+        .unwrap();
+    assert_eq!(again, Some(Posted::Duplicate(posted.clone())));
+    let by_carol = writer.post(room.id(), &carol, "let me in", "n-2").await;
+    assert_eq!(by_carol.unwrap(), None, "a non-member posts nothing");
+
+    let history = db::messages::after(&db, room.id(), 0, None, 10)
+        .await
+        .unwrap();
+    assert_eq!(history, [posted]);
 }

@@ -5,7 +5,8 @@
 use crate::chat::access::{Action, Denied};
 use crate::chat::events;
 use crate::chat::refusal::{DELETED, Refusal, UNKNOWN_MESSAGE, check, denied};
-use crate::db::messages::{self, Posted};
+use crate::db::message_writer::Posted;
+use crate::db::messages;
 use crate::state::AppState;
 use protocol::{
     ErrorCode, MAX_MESSAGE_CHARS, MAX_NONCE_CHARS, MessageId, RequestId, RoomId, ServerEvent,

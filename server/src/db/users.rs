@@ -191,28 +191,48 @@ pub async fn set_last_room(
     Ok(())
 }
 
-/// The ids and names of the users with these username keys who are members of `room`, as
-/// committed now: the people a message's `@name`s mention.
-pub async fn members_named<C: ConnectionTrait>(
-    db: &C,
-    room: RoomId,
-    keys: &[String],
-) -> Result<Vec<User>, DbErr> {
+/// The members of `room` whose username keys are among `keys`, as committed when run: the
+/// people a message's `@name`s mention. Columns as [`members`] reads them.
+pub fn members_named(room: RoomId, keys: &[String]) -> Select<Entity> {
     use super::rooms::member_entity::{Column as MemberColumn, Entity as MemberEntity};
     use sea_orm::sea_query::Query;
-    if keys.is_empty() {
-        return Ok(Vec::new());
-    }
     let members = Query::select()
         .column(MemberColumn::UserId)
         .from(MemberEntity)
         .and_where(MemberColumn::RoomId.eq(room.0))
         .to_owned();
-    Entity::find()
-        .filter(Column::Id.in_subquery(members))
-        .filter(Column::UsernameKey.is_in(keys.iter().map(String::as_str)))
+    shown_as_members(
+        Entity::find()
+            .filter(Column::Id.in_subquery(members))
+            .filter(Column::UsernameKey.is_in(keys.iter().map(String::as_str))),
+    )
+}
+
+/// The users with these ids (any that exist). Columns as [`members`] reads them.
+pub fn members_with_ids(ids: &[UserId]) -> Select<Entity> {
+    shown_as_members(Entity::find().filter(Column::Id.is_in(ids.iter().map(|id| id.0))))
+}
+
+/// `query` narrowed to the columns that show a member: id, then name.
+fn shown_as_members(query: Select<Entity>) -> Select<Entity> {
+    query
+        .select_only()
+        .column(Column::Id)
+        .column(Column::Username)
+}
+
+/// Runs a query of [`members_named`] or [`members_with_ids`].
+pub async fn members<C: ConnectionTrait>(
+    db: &C,
+    query: Select<Entity>,
+) -> Result<Vec<protocol::Member>, DbErr> {
+    Ok(query
+        .into_tuple::<(i64, String)>()
         .all(db)
-        .await
+        .await?
+        .into_iter()
+        .map(|(id, username)| member(id, username))
+        .collect())
 }
 
 /// A user as members are shown, from the columns that show them.
@@ -231,17 +251,7 @@ pub async fn members_by_id<C: ConnectionTrait>(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    Ok(Entity::find()
-        .filter(Column::Id.is_in(ids.iter().map(|id| id.0)))
-        .select_only()
-        .column(Column::Id)
-        .column(Column::Username)
-        .into_tuple::<(i64, String)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|(id, username)| member(id, username))
-        .collect())
+    members(db, members_with_ids(ids)).await
 }
 
 /// Replaces the password hash; `false` when no such user exists.
