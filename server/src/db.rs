@@ -27,15 +27,10 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
 }
 
 /// The message writer's own sea-orm connection (see [`message_writer`]) to the database `main`
-/// was opened on (and migrated) by [`connect`]: PostgreSQL's, or an in-memory SQLite
-/// database's (a SQLite file gets a connection outside sqlx, [`sqlite_file`]).
-///
-/// SQLite keeps a page cache per connection and drops it whenever another connection wrote
-/// since. From the shared pool, the writer's transactions took turns on its connections, so
-/// each batch found its pages stale and read them again through the kernel (the profile of
-/// issue 15). On a connection of its own, the pages it touches stay cached from one batch to
-/// the next, as long as nothing else wrote meanwhile (other writes are rare beside posts).
-/// sqlx gives each pool its own in-memory SQLite database, so for one the writer shares `main`.
+/// was opened on (and migrated) by [`connect`]: for PostgreSQL, a connection that posts never
+/// share with page loads; for SQLite in memory, `main` itself (sqlx gives each pool its own
+/// in-memory database). A SQLite file's writer opens its connection outside sqlx
+/// ([`sqlite_file`]; `message_writer`'s `sqlite` module).
 pub async fn connect_writer(
     url: &str,
     main: &DatabaseConnection,

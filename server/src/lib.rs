@@ -7,7 +7,8 @@
 //!
 //! - [`config`]: every setting, as flags with environment variables.
 //! - [`state`]: [`state::AppState`], what all handlers share.
-//! - [`db`]: connection, migrations, one module per aggregate (`users`, `sessions`).
+//! - [`db`]: connection, migrations, one module per aggregate (`users`, `sessions`), and the
+//!   message writer (`db::message_writer`), which stores every post.
 //! - [`http`]: the HTTP transport — the server loop, security headers, accounts and sessions
 //!   (`http::auth`), the admin area's forms (`http::admin`), health probes.
 //! - [`ws`]: the `/ws` endpoint: one socket per tab, commands in, events out.
@@ -31,8 +32,8 @@
 //!
 //! socket reader ([`ws`]) → [`ws::commands`] → [`chat::messages`] asks [`chat::access`] and
 //! checks limits →
-//! [`db::messages`] stores it (membership confirmed and seq assigned in the same transaction,
-//! posts batched per commit) → [`chat::events`] serializes the event once →
+//! [`db::message_writer`] stores it (membership confirmed and seq assigned in the same
+//! transaction, posts batched per commit) → [`chat::events`] serializes the event once →
 //! [`fanout::broker`] → each node's [`fanout::hub`] queues the same bytes on each member socket
 //! the policy lets read → that socket's writer task. Clients keep messages by seq and fill any
 //! hole from the database (`missed`), so an event lost between nodes delays a message, never

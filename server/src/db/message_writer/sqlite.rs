@@ -3,10 +3,15 @@
 //! sqlx runs each SQLite connection on a thread of its own and hands it every statement over a
 //! channel. A batch on a sqlx connection paid a round trip between threads for each of its six
 //! steps (begin, the seq bump, the membership check, the insert, commit, and the ping sqlx sends
-//! whenever a connection goes back to its pool): about sixteen thread switches per post in the
-//! profile of issue 15 (BENCHMARKS.md). Here the thread that holds the connection takes the
-//! posts off the queue itself and runs the whole batch in place: the posters wake it once, and
-//! it wakes them once with their answers.
+//! whenever a connection goes back to its pool). Here the thread that holds the connection
+//! takes the posts off the queue itself and runs the whole batch in place: the posters wake it
+//! once, and it wakes them once with their answers. A post cost sixteen thread switches before,
+//! and about three and a half this way (BENCHMARKS.md, twentieth session).
+//!
+//! The connection is the writer's alone, so the pages it touches stay in its cache from one
+//! batch to the next: SQLite drops a connection's page cache whenever another connection wrote
+//! since, and other writes are rare beside posts. (From sqlx's shared pool, each batch found its
+//! pages stale and read them again through the kernel: the profile of issue 15.)
 //!
 //! The connection is rusqlite's, on the same bundled SQLite as sqlx's: Cargo links one
 //! `libsqlite3-sys`, so the process holds one copy of SQLite, whose file locks both sides share
