@@ -45,9 +45,15 @@ fn is_sqlite_in_memory(url: &str) -> bool {
     url.starts_with("sqlite:") && (url.contains(":memory:") || url.contains("mode=memory"))
 }
 
-/// The file a SQLite URL names; `None` for SQLite in memory, and for PostgreSQL.
-pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
-    if !url.starts_with("sqlite:") || is_sqlite_in_memory(url) {
+/// The file a SQLite URL names, for a connection opened outside sqlx; `None` for SQLite in
+/// memory, for PostgreSQL, and for a URL that picks a VFS or marks the file immutable (which
+/// change how SQLite reads and locks it: only sqlx, which reads those options, opens such a file).
+pub(crate) fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let query = url.split_once('?').map_or("", |(_, query)| query);
+    let locks_differently = query
+        .split('&')
+        .any(|option| option.starts_with("vfs=") || option.starts_with("immutable="));
+    if !url.starts_with("sqlite:") || is_sqlite_in_memory(url) || locks_differently {
         return None;
     }
     let options: SqliteConnectOptions = url.parse().ok()?;
@@ -66,6 +72,10 @@ enum Access {
     Writer,
     ReadOnly,
 }
+
+/// How long a SQLite statement waits for another connection's write lock before it fails: on
+/// sqlx's connections and on the message writer's own.
+pub(crate) const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Rows a SQLite connection's thread may hand over before the reader takes them (see `options`).
 const ROWS_IN_FLIGHT: usize = 1024;
@@ -105,7 +115,9 @@ fn options(url: &str, access: Access) -> ConnectOptions {
             // A connection's thread hands each row over a channel of this many; when it is full,
             // the thread sleeps until the reader empties it. sqlx's 50 made a batched read of a
             // few hundred rows switch threads every 50 rows.
-            let sqlite = sqlite.row_buffer_size(ROWS_IN_FLIGHT);
+            let sqlite = sqlite
+                .row_buffer_size(ROWS_IN_FLIGHT)
+                .busy_timeout(SQLITE_BUSY_TIMEOUT);
             match access {
                 Access::ReadWrite | Access::Writer => sqlite
                     .journal_mode(SqliteJournalMode::Wal)
@@ -145,6 +157,10 @@ mod tests {
     fn only_a_sqlite_file_has_a_file() {
         let file = sqlite_file("sqlite:///tmp/w/whisper.db?mode=rwc");
         assert_eq!(file, Some(std::path::PathBuf::from("/tmp/w/whisper.db")));
+        let relative = sqlite_file("sqlite://whisper.db?mode=rwc");
+        assert_eq!(relative, Some(std::path::PathBuf::from("whisper.db")));
+        assert_eq!(sqlite_file("sqlite://w.db?mode=rwc&vfs=unix-dotfile"), None);
+        assert_eq!(sqlite_file("sqlite://w.db?immutable=true"), None);
         assert_eq!(sqlite_file("sqlite::memory:"), None);
         assert_eq!(sqlite_file("sqlite://whisper?mode=memory"), None);
         assert_eq!(sqlite_file("postgres://postgres@127.0.0.1/test"), None);

@@ -123,8 +123,8 @@ async fn concurrent_posts_get_gapless_seqs_per_room(url: String) {
 }
 
 /// What the writer answers is what the room's history shows (read through the shared pool, not
-/// the writer's connection): the same dates to the digit, the same mentions in the order
-/// written. A retried nonce is answered with that message, mentions and all.
+/// the writer's connection): the same instants, the same mentions in the order written. A
+/// retried nonce is answered with that message, mentions and all.
 async fn a_post_reads_back_as_it_was_answered(url: String) {
     let db = db::connect(&url).await.unwrap();
     let ann = user(&db, "Ann").await;
@@ -161,4 +161,10 @@ async fn a_post_reads_back_as_it_was_answered(url: String) {
         .await
         .unwrap();
     assert_eq!(history, [posted]);
+}
+
+/// SQLite in memory takes the other writer (sea-orm's, on the main pool).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_reads_back_as_it_was_answered_in_memory() {
+    a_post_reads_back_as_it_was_answered("sqlite::memory:".into()).await;
 }

@@ -10,7 +10,8 @@
 //!
 //! - [`batch`]: one batch in one transaction, and its retries; the same for every database.
 //! - [`sqlite`]: a SQLite file, called on the writer's own thread.
-//! - [`pooled`]: PostgreSQL (or SQLite in memory), through a sea-orm connection of its own.
+//! - [`pooled`]: PostgreSQL, through a sea-orm connection of its own (or SQLite in memory,
+//!   through the main pool).
 
 mod batch;
 mod pooled;

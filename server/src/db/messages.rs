@@ -172,11 +172,19 @@ async fn chat_of<C: ConnectionTrait>(
     author: Member,
 ) -> Result<ChatMessage, DbErr> {
     let ids = read_state::mentioned_ids(message.mentions.as_deref());
-    let mentions = users::members_by_id(db, &ids).await?;
-    Ok(chat_message(message, author, mentions))
+    let known = users::members_by_id(db, &ids).await?;
+    Ok(chat_message(message, author, in_stored_order(&ids, &known)))
 }
 
-fn member_ids(members: &[Member]) -> Vec<protocol::UserId> {
+/// The members with `ids` (a message's mentions, as stored) among `known`, in the order of
+/// `ids`: the order the text named them. Ids of users who no longer exist are skipped.
+pub(super) fn in_stored_order(ids: &[protocol::UserId], known: &[Member]) -> Vec<Member> {
+    ids.iter()
+        .filter_map(|id| known.iter().find(|member| member.id == *id).cloned())
+        .collect()
+}
+
+pub(super) fn member_ids(members: &[Member]) -> Vec<protocol::UserId> {
     members.iter().map(|member| member.id).collect()
 }
 
@@ -196,10 +204,8 @@ pub(super) async fn with_mentions<C: ConnectionTrait>(
     Ok(rows
         .into_iter()
         .map(|message| {
-            let mentions = read_state::mentioned_ids(message.mentions.as_deref())
-                .into_iter()
-                .filter_map(|id| known.iter().find(|member| member.id == id).cloned())
-                .collect();
+            let ids = read_state::mentioned_ids(message.mentions.as_deref());
+            let mentions = in_stored_order(&ids, &known);
             to_chat(message, mentions)
         })
         .collect())

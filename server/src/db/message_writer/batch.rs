@@ -59,8 +59,10 @@ pub(super) trait Transaction {
 /// A connection the writer commits batches on.
 pub(super) trait Connection {
     type Error: std::fmt::Display;
-    /// Whether `err` is the unique index on (author, nonce) refusing a post: a retried send.
-    fn is_duplicate_nonce(err: &Self::Error) -> bool;
+    /// Whether `err` is a unique index refusing a row. In a batch that is the index on
+    /// (author, nonce), refusing a retried send: the seqs it inserts were freed in the same
+    /// transaction, so the index on (room, seq) cannot refuse them.
+    fn is_unique_violation(err: &Self::Error) -> bool;
     /// [`write`] in a transaction of its own: committed if it succeeds, rolled back at once if
     /// not (a retry must not wait on this try's locks).
     async fn write(
@@ -99,7 +101,7 @@ pub(super) async fn commit<C: Connection>(
     let started = Instant::now();
     let mut outcome = connection.write(&batch, NonceCheck::Skip).await;
     for _ in 0..2 {
-        if !outcome.as_ref().is_err_and(C::is_duplicate_nonce) {
+        if !outcome.as_ref().is_err_and(C::is_unique_violation) {
             break;
         }
         outcome = connection.write(&batch, NonceCheck::Look).await;
@@ -152,9 +154,12 @@ pub(super) async fn write<T: Transaction>(
     // Nonces already stored, and nonces repeated within the batch, post nothing new.
     let mut stored_before: HashMap<(i64, String), entity::Model> = HashMap::new();
     if check == NonceCheck::Look {
-        // A write first, for SQLite's sake: a transaction that reads and then writes fails at
-        // once (not after the busy wait) if another connection committed in between. Moving
-        // every room of the batch by zero takes the write lock without changing anything.
+        // A write first, for connections whose transactions do not hold the write lock from
+        // their start (SQLite through sqlx, in memory; PostgreSQL): moving every room of the
+        // batch by zero locks the rooms' rows without changing anything. In SQLite, a
+        // transaction that reads and then writes fails at once (not after the busy wait) if
+        // another connection committed in between; in PostgreSQL, the row locks make the look
+        // below see any post another node committed to these rooms meanwhile.
         let mut rooms: Vec<(i64, i64)> = batch.iter().map(|post| (post.room.0, 0)).collect();
         rooms.sort_unstable();
         rooms.dedup();
@@ -193,8 +198,8 @@ pub(super) async fn write<T: Transaction>(
         }
         return Ok(answers);
     }
-    // The bump comes first: with SQLite it takes the write lock, so nothing read below can go
-    // stale before the commit.
+    // The bump comes first: it takes the write lock (SQLite through sqlx) or the rooms' row
+    // locks (PostgreSQL), so nothing read below can go stale before the commit.
     let mut bumped = txn.pairs(move_last_seq(backend, &counts, 1)).await?;
     // Only members post, as of this transaction: a membership ended a moment ago (a removal, a
     // room turned staff-only) refuses the post even if this node's hub has not heard yet. Rare;
@@ -253,7 +258,7 @@ pub(super) async fn write<T: Transaction>(
             Fate::Repeat | Fate::Refused => None,
         };
         if let Some(seq) = seq {
-            let ids: Vec<protocol::UserId> = mentions.iter().map(|member| member.id).collect();
+            let ids = messages::member_ids(mentions);
             rows.push(entity::ActiveModel {
                 room_id: Set(post.room.0),
                 seq: Set(seq),
@@ -317,11 +322,7 @@ async fn duplicate<T: Transaction>(
     let mut mentions = Vec::new();
     if !ids.is_empty() {
         let statement = users::members_with_ids(&ids).build(txn.backend());
-        let known = txn.members(statement).await?;
-        mentions = ids
-            .iter()
-            .filter_map(|id| known.iter().find(|member| member.id == *id).cloned())
-            .collect();
+        mentions = messages::in_stored_order(&ids, &txn.members(statement).await?);
     }
     Ok(Posted::Duplicate(messages::chat_message(
         message,
@@ -363,8 +364,8 @@ fn posts_per_room(batch: &[PendingPost], fate: &[Fate]) -> Vec<(i64, i64)> {
     counts
 }
 
-/// Moves each room's `last_seq` by `sign` × its count (`counts` is not empty), in one `UPDATE`;
-/// its rows are the rooms as updated: (id, `last_seq`).
+/// Moves each room's `last_seq` by `sign` × its count, in one `UPDATE` (of no room, if `counts`
+/// is empty); its rows are the rooms as updated: (id, `last_seq`).
 fn move_last_seq(backend: DbBackend, counts: &[(i64, i64)], sign: i64) -> Statement {
     use rooms::entity::{Column as RoomColumn, Entity as RoomEntity};
     let by = counts

@@ -1,6 +1,6 @@
-//! The writer on a sea-orm connection of its own (`db::connect_writer`): PostgreSQL's, and an
-//! in-memory SQLite database's (which only the pool that made it can reach). A task takes each
-//! batch through sea-orm's transaction.
+//! The writer on a sea-orm connection (`db::connect_writer`): for PostgreSQL one of its own; for
+//! SQLite in memory, the pool `main` opened (only the pool that made an in-memory database can
+//! reach it). A task takes each batch through sea-orm's transaction.
 
 use super::batch::{self, Connection, NonceCheck, PendingPost, Posted, Transaction};
 use crate::db::messages::entity;
@@ -30,7 +30,7 @@ pub(super) fn start(
 impl Connection for DatabaseConnection {
     type Error = DbErr;
 
-    fn is_duplicate_nonce(err: &DbErr) -> bool {
+    fn is_unique_violation(err: &DbErr) -> bool {
         matches!(err.sql_err(), Some(SqlErr::UniqueConstraintViolation(_)))
     }
 
