@@ -23,7 +23,7 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve => {
             let listen = config.listen;
             let state = whisper::build_state(config).await?;
-            let listener = tokio::net::TcpListener::bind(listen).await?;
+            let listener = whisper::http::serve::bind(listen)?;
             tracing::info!("Whisper listening on http://{}", listener.local_addr()?);
             whisper::run(state, listener, whisper::shutdown_signal()).await
         }

@@ -15,13 +15,34 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::time::Duration;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::sync::watch;
 use tower::ServiceExt;
 
 /// Longest shutdown waits for open requests to finish.
 const DRAIN: Duration = Duration::from_secs(10);
+
+/// Connections the kernel may keep waiting for the accept loop. A connect storm or a reconnect
+/// wave opens thousands at once: with tokio's default of 1,024, a storm of 10,000 sockets
+/// overflowed the queue 1,700 to 4,600 times a run (`TcpExtListenOverflows`, BENCHMARKS.md),
+/// and every handshake dropped there waits for a retransmission. Linux caps the queue at
+/// `net.core.somaxconn` (4,096 by default since Linux 5.4).
+const BACKLOG: u32 = 4096;
+
+/// A listener on `addr`, as `TcpListener::bind` makes one but with a queue of [`BACKLOG`].
+pub fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    // As `TcpListener::bind` sets it: a restarted server can bind while old sockets linger.
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(BACKLOG)
+}
 
 /// Serves `app` on `listener` until `shutdown` resolves; a peer has `header_timeout` to send
 /// each request's headers.

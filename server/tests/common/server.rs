@@ -24,7 +24,8 @@ impl TestServer {
         let database_url = config.database_url.clone();
         let state = whisper::build_state(config).await.expect("server state");
         let shared = state.clone();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        // Bound as the binary binds, listen queue and all.
+        let listener = whisper::http::serve::bind(([127, 0, 0, 1], 0).into()).unwrap();
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let running = tokio::spawn(async move {
