@@ -25,20 +25,24 @@ use tower::ServiceExt;
 const DRAIN: Duration = Duration::from_secs(10);
 
 /// Connections the kernel may keep waiting for the accept loop. A connect storm or a reconnect
-/// wave opens thousands at once: with tokio's default of 1,024, a storm of 10,000 sockets
-/// overflowed the queue 1,700 to 4,600 times a run (`TcpExtListenOverflows`, BENCHMARKS.md),
-/// and every handshake dropped there waits for a retransmission. Linux caps the queue at
+/// wave opens thousands at once. With the queue `TcpListener::bind` asks for (128, mio's and the
+/// standard library's default), a storm of 10,000 sockets overflowed it thousands of times a run
+/// (`TcpExtListenOverflows`; BENCHMARKS.md, "The listen queue in a connect storm"), and each
+/// packet dropped there waits for a retransmission. Linux caps the queue at
 /// `net.core.somaxconn` (4,096 by default since Linux 5.4).
 const BACKLOG: u32 = 4096;
 
 /// A listener on `addr`, as `TcpListener::bind` makes one but with a queue of [`BACKLOG`].
+/// Call it inside the tokio runtime, which the listener registers with.
 pub fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     let socket = if addr.is_ipv4() {
         TcpSocket::new_v4()?
     } else {
         TcpSocket::new_v6()?
     };
-    // As `TcpListener::bind` sets it: a restarted server can bind while old sockets linger.
+    // As `TcpListener::bind` sets it on Unix: a restarted server can bind while old sockets
+    // linger. (On Windows the option would let another process take the port.)
+    #[cfg(not(windows))]
     socket.set_reuseaddr(true)?;
     socket.bind(addr)?;
     socket.listen(BACKLOG)
