@@ -196,21 +196,12 @@ mod tests {
         let db = crate::db::connect("sqlite::memory:")
             .await
             .expect("connect");
-        let instants: [DateTime<Utc>; 4] = [
-            Utc.timestamp_opt(1_700_000_000, 0)
+        // Whole seconds, and fractions sqlx writes with 3, 6 and 9 digits.
+        for nanos in [0, 120_000_000, 123_456_000, 123_456_789] {
+            let at: DateTime<Utc> = Utc
+                .timestamp_opt(1_700_000_000, nanos)
                 .single()
-                .expect("a valid instant"),
-            Utc.timestamp_opt(1_700_000_000, 120_000_000)
-                .single()
-                .expect("a valid instant"),
-            Utc.timestamp_opt(1_700_000_000, 123_456_000)
-                .single()
-                .expect("a valid instant"),
-            Utc.timestamp_opt(1_700_000_000, 123_456_789)
-                .single()
-                .expect("a valid instant"),
-        ];
-        for at in instants {
+                .expect("a valid instant");
             let asked = Statement::from_sql_and_values(
                 DbBackend::Sqlite,
                 "SELECT ? AS at",
