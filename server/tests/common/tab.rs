@@ -240,8 +240,10 @@ impl Tab {
     }
 
     /// Every event before the answer to a fresh ping. The server answers commands in order and
-    /// fan-out frames are queued before later replies, so once every sender has seen its own
-    /// message come back, this returns everything that was going to reach this tab.
+    /// queues a fan-out's frames before the reply to the command that caused it, so once that
+    /// reply has arrived this returns everything the fan-out brought this tab. Not so for a
+    /// frame that went out in the same fan-out as the one seen: a sender's own copy of a
+    /// message may arrive before another tab's copy is queued, so wait for that with `until`.
     pub async fn drain(&mut self) -> Vec<protocol::ServerEvent> {
         let ping = self
             .command(|request_id| protocol::ClientCommand::Ping { request_id })
