@@ -142,3 +142,20 @@ pub fn hydrate() {
         let _ = body.set_attribute("data-hydrated", "");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// `.cargo/config.toml` erases view types in every build, which makes the release WASM a
+    /// fifth smaller; a RUSTFLAGS set in the environment replaces that setting and drops it.
+    #[test]
+    #[expect(
+        clippy::assertions_on_constants,
+        reason = "the constant is the build's configuration, which is what this checks"
+    )]
+    fn views_are_type_erased() {
+        assert!(
+            cfg!(erase_components),
+            "built without `--cfg erase_components`: add it to RUSTFLAGS (see .cargo/config.toml)"
+        );
+    }
+}

@@ -156,7 +156,8 @@ async fn three_rooms_three_users_each_message_reaches_exactly_its_members(db: St
         }
     }
     // Each tab waits for every message it must get (a sender's own copy may go out before the
-    // others' are queued), then drains: one it must not get, or a second copy, fails either way.
+    // others' are queued), then drains: an unwanted message or a second copy already queued
+    // fails the comparison.
     for (index, tab) in tabs.iter_mut().enumerate() {
         let mut want: Vec<(RoomId, String)> = Vec::new();
         for (sender, rooms) in membership.iter().enumerate() {

@@ -239,11 +239,13 @@ impl Tab {
         .await
     }
 
-    /// Every event before the answer to a fresh ping. The server answers commands in order and
-    /// queues a fan-out's frames before the reply to the command that caused it, so once that
-    /// reply has arrived this returns everything the fan-out brought this tab. Not so for a
-    /// frame that went out in the same fan-out as the one seen: a sender's own copy of a
-    /// message may arrive before another tab's copy is queued, so wait for that with `until`.
+    /// Every event before the answer to a fresh ping on this socket. A socket's commands are
+    /// answered in order, and all of a command's fan-outs are queued on this node before the
+    /// next command from the same socket is answered. So once the sending tab has the answer to
+    /// a later command (`outcome`, or its own `drain`), this returns all that the command
+    /// brought any tab on this node. Seeing a frame the command caused, even the sender's own
+    /// copy, is not enough: other sockets' copies, and the command's later fan-outs, may not be
+    /// queued yet. Wait for those with `until`, as for anything from another node.
     pub async fn drain(&mut self) -> Vec<protocol::ServerEvent> {
         let ping = self
             .command(|request_id| protocol::ClientCommand::Ping { request_id })
