@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the build and test tools Whisper needs, each only when it is missing.
 # Idempotent: a second run on a prepared machine does nothing but check.
-# Versions are pinned to match Cargo.toml (wasm-bindgen) and TOOLCHAIN.md.
+# Versions are pinned: wasm-bindgen to the one Cargo.lock holds, the others to the versions
+# this project was built and tested with.
 set -euo pipefail
 
 WASM_BINDGEN_VERSION=0.2.130

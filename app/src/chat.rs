@@ -30,6 +30,7 @@
 //! - `open_room`: the open room — its timeline (paging back on scroll, staying pinned to the
 //!   newest message), message actions, the outbox and the composer.
 //! - `search_box`: the search field above the pane (`/` or Ctrl+K), with its room menu.
+//! - `links`: a message's address, and which clicks on a link the page handles itself.
 //! - `search_results`: the results panel, and the "not available" page of a message that
 //!   cannot be opened.
 //! - [`time`]: timestamps and day headings in the viewer's time zone.
@@ -46,6 +47,7 @@ mod connection;
 mod fixtures;
 mod handle;
 pub mod jump;
+mod links;
 mod message_body;
 mod notify_control;
 mod open_room;

@@ -249,7 +249,7 @@ fn spawn_presence_heartbeat(state: &AppState) {
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         while !state.hub.is_shut() {
             ticks.tick().await;
-            state.presence.beat(&state).await;
+            state.presence.beat(&state.db).await;
         }
     });
 }

@@ -225,7 +225,7 @@ async fn a_dead_node_takes_its_users_offline_on_the_other() {
     assert!(!online);
     // Node A takes a fresh look at who is on the other nodes (as it does every third of the
     // time to live) before her greeting is built.
-    a.state.presence.beat(&a.state).await;
+    a.state.presence.beat(&a.state.db).await;
     let (mut ada_tab, _) = Tab::open(&a, &users[0]).await;
     let online_now = joined_online(&ada_tab.drain().await, room);
     assert!(

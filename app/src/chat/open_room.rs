@@ -13,11 +13,11 @@
 use super::attention;
 use super::composer::Composer;
 use super::handle::{Chat, Panel};
+use super::links::{permalink, plain_click};
 use super::message_body::MessageBody;
 use super::notify_control::NotifyControl;
 use super::outbox::Pending;
 use super::panels::{Members, confirm};
-use super::search_results::permalink;
 use super::state::{ChatState, Connection};
 use super::time::{clock, day_label, local};
 use super::timeline::Entry;
@@ -776,13 +776,6 @@ fn copy_to_clipboard(path: &str, copied: RwSignal<bool>) -> bool {
 /// How long "Link copied" shows.
 #[cfg(feature = "hydrate")]
 const COPIED_SHOWN_MS: u32 = 2000;
-
-/// A click with the main button and no modifier: one the page handles itself (others open a
-/// new tab or window, as the browser does with links).
-pub fn plain_click(event: &leptos::ev::MouseEvent) -> bool {
-    event.button() == 0
-        && !(event.ctrl_key() || event.meta_key() || event.shift_key() || event.alt_key())
-}
 
 /// Focuses `element` without scrolling it.
 fn focus_quietly(element: &leptos::web_sys::Element) {

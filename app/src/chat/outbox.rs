@@ -1,6 +1,6 @@
 //! The outbox: messages typed and not yet confirmed by the server. They go one at a time, each
 //! once the one before is confirmed, so they post in the order typed; each carries a nonce, so
-//! one sent twice (after a reconnect, or a reload: see [`super::saved_outbox`]) posts once.
+//! one sent twice (after a reconnect, or a reload: see `saved_outbox`) posts once.
 
 use super::sync::RequestIds;
 use protocol::{ClientCommand, ErrorCode, RequestId, RoomId};
@@ -191,9 +191,8 @@ impl Outbox {
 mod tests {
     use super::*;
     use crate::chat::fixtures::*;
-    use crate::chat::saved_outbox::SavedOutbox;
     use crate::chat::state::ChatState;
-    use protocol::{ServerEvent, UserId};
+    use protocol::ServerEvent;
 
     #[test]
     fn blank_input_sends_nothing() {
@@ -251,55 +250,6 @@ mod tests {
         );
         assert_eq!(bodies(&state, 1), ["first", "second"]);
         assert_eq!(state.counts(RoomId(1)).unread, 0, "one's own messages");
-    }
-
-    #[test]
-    fn a_reloaded_tab_sends_what_it_left_unsent_with_the_same_nonces() {
-        let mut before = ChatState::new("before".into());
-        before.apply(hello(vec![room(1, "a"), room(2, "b")]));
-        before.apply(joined(1, "a", vec![]));
-        before.disconnected();
-        before.compose("kept across the reload");
-        let saved = before.outbox_to_save().expect("something to keep");
-        assert_eq!(saved.user, UserId(1));
-
-        let mut after = ChatState::new("after".into());
-        after.restore(saved.clone());
-        assert_eq!(
-            after.outbox_to_save(),
-            Some(saved.clone()),
-            "kept until hello"
-        );
-        after.apply(hello(vec![room(1, "a"), room(2, "b")]));
-        after.apply(joined(1, "a", vec![]));
-        assert_eq!(
-            sent_bodies(after.follow_ups(0.0)),
-            [(
-                "kept across the reload".to_owned(),
-                saved.messages[0].nonce.clone()
-            )]
-        );
-        after.apply(ServerEvent::Message {
-            message: mine(1, "kept across the reload", &saved.messages[0].nonce),
-        });
-        assert_eq!(
-            after.outbox_to_save(),
-            None,
-            "confirmed: nothing left to keep"
-        );
-
-        // Someone else signed in in that tab, or a room left meanwhile: not sent.
-        let mut stranger = ChatState::new("stranger".into());
-        stranger.restore(SavedOutbox {
-            user: UserId(99),
-            ..saved.clone()
-        });
-        stranger.apply(hello(vec![room(1, "a")]));
-        assert!(stranger.outbox.is_empty());
-        let mut moved_on = ChatState::new("moved-on".into());
-        moved_on.restore(saved);
-        moved_on.apply(hello(vec![room(2, "b")]));
-        assert!(moved_on.outbox.is_empty());
     }
 
     #[test]

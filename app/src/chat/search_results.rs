@@ -2,17 +2,12 @@
 //! opened (a permalink to a room the user is not in, or a message that does not exist).
 
 use super::handle::{Chat, Panel};
-use super::open_room::plain_click;
+use super::links::{permalink, plain_click};
 use super::search::SearchStatus;
 use super::search_box::back_to_the_room;
 use super::time::{clock, day_label, local};
 use leptos::prelude::*;
 use protocol::{Fragment, SearchHit};
-
-/// The address that opens a message in its room.
-pub fn permalink(room: protocol::RoomId, seq: i64) -> String {
-    format!("/r/{room}/{seq}")
-}
 
 #[component]
 pub fn SearchResults() -> impl IntoView {

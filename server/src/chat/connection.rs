@@ -3,9 +3,9 @@
 //! happen per connection (presence) belongs here, not in the transport.
 
 use crate::chat::access::{self, Action};
+use crate::chat::events;
 use crate::chat::facts::viewer_of;
 use crate::chat::membership::{self, SettleError, room_snapshot};
-use crate::chat::presence;
 use crate::config::RoomCreation;
 use crate::db::rooms::Room;
 use crate::db::users::User;
@@ -41,7 +41,8 @@ pub async fn open(
     match greet(state, user, &session).await {
         Ok((greeting, rooms)) => {
             if registration.first_here {
-                presence::socket_opened(state, user, rooms).await;
+                state.presence.first_socket_opened(user).await;
+                events::presence(state, user, rooms, true).await;
             }
             Ok(Opened {
                 registration,
@@ -58,8 +59,10 @@ pub async fn open(
 /// The socket with this registration id closed: the last of the user's here may take them
 /// offline.
 pub async fn close(state: &AppState, user: UserId, socket: u64) {
-    if let Some(rooms) = state.hub.unregister(user, socket) {
-        presence::socket_closed(state, user, rooms).await;
+    if let Some(rooms) = state.hub.unregister(user, socket)
+        && state.presence.last_socket_closed(user).await
+    {
+        events::presence(state, user, rooms, false).await;
     }
 }
 

@@ -3,6 +3,7 @@
 //! them to the broker. WebSocket commands and admin handlers both call these, so a room renamed
 //! from the admin page and a message sent from a socket reach clients the same way.
 
+use crate::chat::presence;
 use crate::fanout::envelope::{Audience, CloseReason, Control, Envelope, SessionKey};
 use crate::state::AppState;
 use protocol::{
@@ -168,25 +169,11 @@ pub async fn typing(state: &AppState, room: RoomId, user: Member) {
         .await;
 }
 
-/// `user` came online or went offline, as news for those who share a room with them (`rooms`,
-/// theirs), if they have room for it.
-pub fn presence_news(user: UserId, rooms: Vec<RoomId>, online: bool) -> Envelope {
-    let audience = Audience::Fellows {
-        rooms,
-        except: user,
-    };
-    let event = ServerEvent::Presence {
-        user_id: user,
-        online,
-    };
-    Envelope::passing(audience, &event)
-}
-
 /// `user` came online or went offline: those who share a room with them hear it, and every
 /// node notes it (even when the user is in no room).
 pub async fn presence(state: &AppState, user: UserId, rooms: Vec<RoomId>, online: bool) {
     let note = Control::Presence { user, online };
-    let envelope = presence_news(user, rooms, online).with_control(note);
+    let envelope = presence::news(user, rooms, online).with_control(note);
     state.broker.publish(envelope).await;
 }
 

@@ -8,13 +8,14 @@
 //! told only to those who share a room with them (`Audience::Fellows`), as passing news
 //! (dropped, not queued, for a socket that is behind).
 
-use crate::chat::events;
 use crate::db::rooms;
+use crate::fanout::envelope::{Audience, Envelope};
 use crate::fanout::hub::Hub;
 use fred::clients::Client;
 use fred::interfaces::{ClientLike, KeysInterface, SetsInterface, TransactionInterface};
 use fred::prelude::{Builder, Config, ReconnectPolicy};
-use protocol::{Member, RoomId, UserId};
+use protocol::{Member, RoomId, ServerEvent, UserId};
+use sea_orm::DatabaseConnection;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
@@ -226,7 +227,7 @@ impl Presence {
     /// Refreshes this node's entry and reads the others', telling this node's sockets of
     /// every user who came or went elsewhere unnoticed (a node died, a notice was dropped).
     /// Run every third of the time to live.
-    pub async fn beat(&self, state: &crate::state::AppState) {
+    pub async fn beat(&self, db: &DatabaseConnection) {
         let Some(registry) = &self.registry else {
             return;
         };
@@ -264,7 +265,7 @@ impl Presence {
             return;
         }
         let users: Vec<UserId> = changed.iter().map(|(user, _)| *user).collect();
-        let memberships = match rooms::room_ids_of_each(&state.db, &users).await {
+        let memberships = match rooms::room_ids_of_each(db, &users).await {
             Ok(memberships) => memberships,
             Err(err) => {
                 tracing::warn!(%err, "could not read users' rooms for presence");
@@ -306,7 +307,11 @@ impl Presence {
         }
     }
 
-    async fn add_here(&self, user: UserId) {
+    /// `user`'s first socket on this node has opened: notes them online here. Whoever opened
+    /// it then tells everyone sharing a room with them (`events::presence`). If they were
+    /// online on another node already, that is said twice; news is idempotent, and a look at
+    /// Redis here would cost every connect.
+    pub async fn first_socket_opened(&self, user: UserId) {
         if let Some(registry) = &self.registry
             && !registry.halted.load(Ordering::Relaxed)
             && let Err(err) = registry.add(vec![user.0]).await
@@ -315,7 +320,15 @@ impl Presence {
         }
     }
 
-    async fn remove_here(&self, user: UserId) {
+    /// `user`'s last socket on this node has closed: notes them gone from here, and answers
+    /// whether they went offline (no socket on another node either), which whoever closed it
+    /// then tells everyone sharing a room with them.
+    pub async fn last_socket_closed(&self, user: UserId) -> bool {
+        // A node stopping removes its whole entry: the other nodes' next look tells who is gone
+        // (and not those who reconnected elsewhere meanwhile), instead of a storm of notices.
+        if self.hub.is_shut() {
+            return false;
+        }
         if let Some(registry) = &self.registry
             && !registry.halted.load(Ordering::Relaxed)
         {
@@ -324,33 +337,25 @@ impl Presence {
                 .srem(registry.key(&registry.node), user.0)
                 .await;
         }
+        !self.online_elsewhere_now(user).await
     }
+}
+
+/// `user` came online or went offline, as news for those who share a room with them (`rooms`,
+/// theirs), if they have room for it.
+pub fn news(user: UserId, rooms: Vec<RoomId>, online: bool) -> Envelope {
+    let audience = Audience::Fellows {
+        rooms,
+        except: user,
+    };
+    let event = ServerEvent::Presence {
+        user_id: user,
+        online,
+    };
+    Envelope::passing(audience, &event)
 }
 
 /// Tells this node's sockets (only) that `user` came or went.
 fn tell_here(hub: &Hub, user: UserId, rooms: Vec<RoomId>, online: bool) {
-    hub.apply(&events::presence_news(user, rooms, online));
-}
-
-/// `user`'s first socket on this node has opened (and its rooms are known): everyone sharing
-/// one of `rooms` hears they are online. (If they were online on another node already, that
-/// is said twice; news is idempotent, and a look at Redis here would cost every connect.)
-pub async fn socket_opened(state: &crate::state::AppState, user: UserId, rooms: Vec<RoomId>) {
-    state.presence.add_here(user).await;
-    events::presence(state, user, rooms, true).await;
-}
-
-/// `user`'s last socket on this node has closed (they were in `rooms`): unless they are online
-/// on another node, everyone sharing one of the rooms hears they are offline.
-pub async fn socket_closed(state: &crate::state::AppState, user: UserId, rooms: Vec<RoomId>) {
-    let presence = &state.presence;
-    // A node stopping removes its whole entry: the other nodes' next look tells who is gone
-    // (and not those who reconnected elsewhere meanwhile), instead of a storm of notices.
-    if state.hub.is_shut() {
-        return;
-    }
-    presence.remove_here(user).await;
-    if !presence.online_elsewhere_now(user).await {
-        events::presence(state, user, rooms, false).await;
-    }
+    hub.apply(&news(user, rooms, online));
 }

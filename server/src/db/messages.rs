@@ -2,6 +2,7 @@
 
 use super::keys::MAX_KEYS;
 use super::read_state;
+use super::rooms;
 use super::users;
 use chrono::Utc;
 use protocol::{ChatMessage, Member, MessageId, RoomId};
@@ -143,7 +144,7 @@ pub async fn resolve_mentions<C: ConnectionTrait>(
     if names.is_empty() {
         return Ok(Vec::new());
     }
-    let found = users::members(db, users::members_named(room, &names)).await?;
+    let found = users::members(db, rooms::members_named(room, &names)).await?;
     Ok(in_order_named(found, &names))
 }
 

@@ -319,6 +319,23 @@ pub async fn lock<C: ConnectionTrait>(db: &C, id: RoomId) -> Result<Option<Room>
         .pop())
 }
 
+/// The members of `room` whose username keys are among `keys`, as committed when run: the
+/// people a message's `@name`s mention. Run it with [`users::members`].
+pub fn members_named(room: RoomId, keys: &[String]) -> Select<users::entity::Entity> {
+    use sea_orm::sea_query::Query;
+    use users::entity::{Column as UserColumn, Entity as UserEntity};
+    let members = Query::select()
+        .column(MemberColumn::UserId)
+        .from(MemberEntity)
+        .and_where(MemberColumn::RoomId.eq(room.0))
+        .to_owned();
+    users::shown_as_members(
+        UserEntity::find()
+            .filter(UserColumn::Id.in_subquery(members))
+            .filter(UserColumn::UsernameKey.is_in(keys.iter().map(String::as_str))),
+    )
+}
+
 /// The members of each of `rooms` (at most [`super::keys::MAX_KEYS`]), by username, in one query.
 pub async fn members_of_each<C: ConnectionTrait>(
     db: &C,

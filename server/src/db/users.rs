@@ -191,37 +191,21 @@ pub async fn set_last_room(
     Ok(())
 }
 
-/// The members of `room` whose username keys are among `keys`, as committed when run: the
-/// people a message's `@name`s mention. Columns as [`members`] reads them.
-pub fn members_named(room: RoomId, keys: &[String]) -> Select<Entity> {
-    use super::rooms::member_entity::{Column as MemberColumn, Entity as MemberEntity};
-    use sea_orm::sea_query::Query;
-    let members = Query::select()
-        .column(MemberColumn::UserId)
-        .from(MemberEntity)
-        .and_where(MemberColumn::RoomId.eq(room.0))
-        .to_owned();
-    shown_as_members(
-        Entity::find()
-            .filter(Column::Id.in_subquery(members))
-            .filter(Column::UsernameKey.is_in(keys.iter().map(String::as_str))),
-    )
-}
-
 /// The users with these ids (any that exist). Columns as [`members`] reads them.
 pub fn members_with_ids(ids: &[UserId]) -> Select<Entity> {
     shown_as_members(Entity::find().filter(Column::Id.is_in(ids.iter().map(|id| id.0))))
 }
 
-/// `query` narrowed to the columns that show a member: id, then name.
-fn shown_as_members(query: Select<Entity>) -> Select<Entity> {
+/// `query` narrowed to the columns that show a member: id, then name, as [`members`] reads
+/// them.
+pub fn shown_as_members(query: Select<Entity>) -> Select<Entity> {
     query
         .select_only()
         .column(Column::Id)
         .column(Column::Username)
 }
 
-/// Runs a query of [`members_named`] or [`members_with_ids`].
+/// Runs a query of [`members_with_ids`] or `rooms::members_named`.
 pub async fn members<C: ConnectionTrait>(
     db: &C,
     query: Select<Entity>,

@@ -341,7 +341,7 @@ async fn mentioned<T: Transaction>(
     if names.is_empty() {
         return Ok(Vec::new());
     }
-    let statement = users::members_named(room, &names).build(txn.backend());
+    let statement = rooms::members_named(room, &names).build(txn.backend());
     Ok(messages::in_order_named(
         txn.members(statement).await?,
         &names,

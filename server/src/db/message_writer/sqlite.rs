@@ -25,7 +25,7 @@ use crate::db::users;
 use chrono::SecondsFormat;
 use prometheus_client::metrics::histogram::Histogram;
 use protocol::Member;
-use rusqlite::types::Value as SqliteValue;
+use rusqlite::types::{ToSqlOutput, Value as SqliteValue, ValueRef};
 use rusqlite::{OpenFlags, Row, TransactionBehavior};
 use sea_orm::sea_query::Value;
 use sea_orm::{DbBackend, DbErr, Statement};
@@ -167,15 +167,17 @@ fn message(row: &Row<'_>) -> rusqlite::Result<entity::Model> {
 
 /// A value sea-query put in a statement, as SQLite stores it: the kinds the writer's
 /// statements bind (its columns are integers, text and dates), and an error for any other.
-fn bound(value: &Value) -> rusqlite::Result<SqliteValue> {
+/// Text is bound where it lies, not copied (a post's body and search text).
+fn bound(value: &Value) -> rusqlite::Result<ToSqlOutput<'_>> {
     use SqliteValue::{Integer, Null, Text};
     Ok(match value {
-        Value::BigInt(v) => v.map_or(Null, Integer),
-        Value::String(v) => v.clone().map_or(Null, Text),
+        Value::BigInt(v) => ToSqlOutput::Owned(v.map_or(Null, Integer)),
+        Value::String(Some(text)) => ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes())),
+        Value::String(None) => ToSqlOutput::Owned(Null),
         // sqlx's encoding of a `DateTime` for SQLite.
-        Value::ChronoDateTimeUtc(v) => v.map_or(Null, |at| {
+        Value::ChronoDateTimeUtc(v) => ToSqlOutput::Owned(v.map_or(Null, |at| {
             Text(at.to_rfc3339_opts(SecondsFormat::AutoSi, false))
-        }),
+        })),
         other => {
             let unsupported = format!("the message writer binds no {other:?}");
             return Err(rusqlite::Error::ToSqlConversionFailure(unsupported.into()));
@@ -211,7 +213,7 @@ mod tests {
             let by_sqlx: String = row.try_get("", "at").expect("text");
             assert_eq!(
                 bound(&Value::from(at)).expect("bound"),
-                SqliteValue::Text(by_sqlx)
+                ToSqlOutput::Owned(SqliteValue::Text(by_sqlx))
             );
         }
     }
