@@ -1,6 +1,6 @@
 //! The outbox: messages typed and not yet confirmed by the server. They go one at a time, each
 //! once the one before is confirmed, so they post in the order typed; each carries a nonce, so
-//! one sent twice (after a reconnect, or a reload: see `saved_outbox`) posts once.
+//! one sent twice (after a reconnect, or a reload: see [`super::saved_outbox`]) posts once.
 
 use super::sync::RequestIds;
 use protocol::{ClientCommand, ErrorCode, RequestId, RoomId};

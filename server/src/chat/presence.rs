@@ -307,10 +307,11 @@ impl Presence {
         }
     }
 
-    /// `user`'s first socket on this node has opened: notes them online here. Whoever opened
-    /// it then tells everyone sharing a room with them (`events::presence`). If they were
-    /// online on another node already, that is said twice; news is idempotent, and a look at
-    /// Redis here would cost every connect.
+    /// `user`'s first socket on this node has opened: notes them online here (in Redis, when
+    /// nodes share presence; the hub alone knows it otherwise). Whoever opened it then tells
+    /// everyone sharing a room with them (`events::presence`). If they were online on another
+    /// node already, that is said twice; news is idempotent, and a look at Redis here would cost
+    /// every connect.
     pub async fn first_socket_opened(&self, user: UserId) {
         if let Some(registry) = &self.registry
             && !registry.halted.load(Ordering::Relaxed)
@@ -321,8 +322,8 @@ impl Presence {
     }
 
     /// `user`'s last socket on this node has closed: notes them gone from here, and answers
-    /// whether they went offline (no socket on another node either), which whoever closed it
-    /// then tells everyone sharing a room with them.
+    /// whether to announce them offline (no socket on another node either; never while this
+    /// node is stopping). Whoever closed it then tells everyone sharing a room with them.
     pub async fn last_socket_closed(&self, user: UserId) -> bool {
         // A node stopping removes its whole entry: the other nodes' next look tells who is gone
         // (and not those who reconnected elsewhere meanwhile), instead of a storm of notices.

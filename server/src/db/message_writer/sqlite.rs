@@ -167,7 +167,8 @@ fn message(row: &Row<'_>) -> rusqlite::Result<entity::Model> {
 
 /// A value sea-query put in a statement, as SQLite stores it: the kinds the writer's
 /// statements bind (its columns are integers, text and dates), and an error for any other.
-/// Text is bound where it lies, not copied (a post's body and search text).
+/// Text (a post's body and search text) is lent to SQLite, not cloned first; SQLite makes its
+/// own copy when it binds it.
 fn bound(value: &Value) -> rusqlite::Result<ToSqlOutput<'_>> {
     use SqliteValue::{Integer, Null, Text};
     Ok(match value {
