@@ -256,18 +256,14 @@ struct Outcome {
 /// Reads a greeting: `hello` was read by `socket::open`; the room's `joined` comes next.
 async fn greeting(stream: &mut Stream, room: RoomId) -> anyhow::Result<Held> {
     loop {
-        match socket::next_event(stream)
+        let event = socket::next_glance(stream)
             .await
-            .context("during the greeting")?
-        {
-            ServerEvent::Joined {
-                room: info, recent, ..
-            } if info.id == room => {
-                let mut held = Held::default();
-                held.add(&recent);
-                return Ok(held);
-            }
-            _ => {}
+            .context("during the greeting")?;
+        if event.kind == "joined" && event.room.is_some_and(|info| info.id == room) {
+            let seqs = event.recent.iter().map(|message| message.seq);
+            return Ok(Held {
+                seqs: seqs.collect(),
+            });
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Events the server sends over a WebSocket.
 
 use crate::dto::{ChatMessage, Member, ReadState, RoomInfo, UserSummary};
+use crate::encoded::Encoded;
 use crate::ids::{MessageId, RequestId, RoomId, UserId};
 use crate::search::SearchHit;
 use serde::{Deserialize, Serialize};
@@ -10,13 +11,18 @@ use serde::{Deserialize, Serialize};
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerEvent {
     /// First event on every connection: which protocol the server speaks, who the socket
-    /// belongs to (taken from the session cookie at the upgrade), and every room they may see. A
-    /// [`ServerEvent::Joined`] for each room in `memberships` follows; a reconnecting client
-    /// forgets the rooms it held that are not listed (left from another device meanwhile).
+    /// belongs to (taken from the session cookie at the upgrade), and every room they may see
+    /// (`public_rooms` and `private_rooms` together). A [`ServerEvent::Joined`] for each room in
+    /// `memberships` follows; a reconnecting client forgets the rooms it held that are not
+    /// listed (left from another device meanwhile).
     Hello {
         protocol_version: u32,
         user: UserSummary,
-        rooms: Vec<RoomInfo>,
+        /// Every open and staff-only room: everyone sees these listed, member or not, so every
+        /// greeting carries the same list, and the server encodes it once for all of them.
+        public_rooms: Encoded<Vec<RoomInfo>>,
+        /// The closed rooms and direct conversations the user is in.
+        private_rooms: Vec<RoomInfo>,
         memberships: Vec<RoomId>,
         /// Whether the user may create rooms (the server may keep that to admins).
         may_create_rooms: bool,

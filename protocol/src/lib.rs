@@ -12,6 +12,7 @@
 //! - [`command`]: what a client may ask.
 //! - [`event`]: what the server tells a client, including [`ErrorCode`].
 //! - [`dto`]: plain data shared by the wire and the pages (users, rooms, messages).
+//! - [`encoded`]: a part of an event the server encodes once for many frames.
 //! - [`limits`]: every size limit, shared by the server, the schema and the forms.
 //! - [`notice`]: the form notices' codes and their texts.
 //! - [`text`]: what counts as blank text (invisible characters only).
@@ -23,6 +24,7 @@
 
 pub mod command;
 pub mod dto;
+pub mod encoded;
 pub mod event;
 pub mod ids;
 pub mod limits;
@@ -35,6 +37,7 @@ pub use command::ClientCommand;
 pub use dto::{
     AdminUserView, ChatMessage, Member, NotifyLevel, ReadState, RoomInfo, RoomKind, UserSummary,
 };
+pub use encoded::Encoded;
 pub use event::{ErrorCode, LeftReason, ServerEvent};
 pub use ids::{MessageId, RequestId, RoomId, UserId};
 pub use limits::{
@@ -48,4 +51,4 @@ pub use search::{Fragment, SearchHit};
 
 /// Version of the wire format, sent in [`ServerEvent::Hello`]. A client that sees a version it
 /// does not know reloads the page to fetch matching code.
-pub const PROTOCOL_VERSION: u32 = 6;
+pub const PROTOCOL_VERSION: u32 = 7;

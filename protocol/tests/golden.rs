@@ -4,7 +4,7 @@
 
 use chrono::{TimeZone, Utc};
 use protocol::{
-    AdminUserView, ChatMessage, ClientCommand, ErrorCode, LeftReason, Member, MessageId,
+    AdminUserView, ChatMessage, ClientCommand, Encoded, ErrorCode, LeftReason, Member, MessageId,
     NotifyLevel, ReadState, RequestId, RoomId, RoomInfo, RoomKind, ServerEvent, UserId,
     UserSummary,
 };
@@ -151,12 +151,18 @@ fn hello_event() {
         ServerEvent::Hello {
             protocol_version: 1,
             user: alice(),
-            rooms: vec![lobby()],
-            memberships: vec![RoomId(3)],
+            public_rooms: Encoded::new(vec![lobby()]),
+            private_rooms: vec![RoomInfo {
+                id: RoomId(4),
+                title: "Plans".into(),
+                kind: RoomKind::Closed,
+                created_by: Some(UserId(7)),
+            }],
+            memberships: vec![RoomId(3), RoomId(4)],
             may_create_rooms: true,
             last_room: Some(RoomId(3)),
         },
-        r#"{"type":"hello","protocol_version":1,"user":{"id":7,"username":"alice","is_admin":true,"is_staff":false},"rooms":[{"id":3,"title":"Lobby","kind":"open","created_by":null}],"memberships":[3],"may_create_rooms":true,"last_room":3}"#,
+        r#"{"type":"hello","protocol_version":1,"user":{"id":7,"username":"alice","is_admin":true,"is_staff":false},"public_rooms":[{"id":3,"title":"Lobby","kind":"open","created_by":null}],"private_rooms":[{"id":4,"title":"Plans","kind":"closed","created_by":7}],"memberships":[3,4],"may_create_rooms":true,"last_room":3}"#,
     );
 }
 

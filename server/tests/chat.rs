@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Client, Tab, TestServer, location, messages, server_with_users};
+use common::{Client, Tab, TestServer, listed_rooms, location, messages, server_with_users};
 use protocol::{
     ClientCommand, ErrorCode, LeftReason, MAX_MESSAGE_CHARS, RoomId, RoomKind, ServerEvent,
 };
@@ -40,11 +40,11 @@ async fn two_users_chat_in_a_room(db: String) {
     let (server, mut admin, users) = server_with(db, &["alice", "bob"]).await;
     let lobby = server.create_room(&mut admin, "Lobby", false).await;
     let (mut alice, hello) = Tab::open(&server, &users[0]).await;
-    let ServerEvent::Hello { rooms, .. } = hello else {
-        unreachable!()
-    };
     assert_eq!(
-        rooms.iter().map(|r| r.title.as_str()).collect::<Vec<_>>(),
+        listed_rooms(&hello)
+            .iter()
+            .map(|r| r.title.as_str())
+            .collect::<Vec<_>>(),
         ["Lobby"]
     );
     let (mut bob, _) = Tab::open(&server, &users[1]).await;

@@ -5,8 +5,8 @@ use super::state::ChatState;
 use super::timeline::Entry;
 use chrono::{TimeZone, Utc};
 use protocol::{
-    ChatMessage, ClientCommand, HISTORY_PAGE, Member, MessageId, ReadState, RoomId, RoomInfo,
-    RoomKind, ServerEvent, UserId, UserSummary,
+    ChatMessage, ClientCommand, Encoded, HISTORY_PAGE, Member, MessageId, ReadState, RoomId,
+    RoomInfo, RoomKind, ServerEvent, UserId, UserSummary,
 };
 
 pub fn room(id: i64, title: &str) -> RoomInfo {
@@ -47,6 +47,7 @@ pub fn messages(room: i64, seqs: std::ops::RangeInclusive<i64>) -> Vec<ChatMessa
 
 pub fn hello(rooms: Vec<RoomInfo>) -> ServerEvent {
     let memberships = rooms.iter().map(|room| room.id).collect();
+    let (private_rooms, public_rooms) = rooms.into_iter().partition(|room| room.kind.is_private());
     ServerEvent::Hello {
         protocol_version: 1,
         user: UserSummary {
@@ -55,7 +56,8 @@ pub fn hello(rooms: Vec<RoomInfo>) -> ServerEvent {
             is_admin: false,
             is_staff: false,
         },
-        rooms,
+        public_rooms: Encoded::new(public_rooms),
+        private_rooms,
         memberships,
         may_create_rooms: true,
         last_room: None,
@@ -67,7 +69,8 @@ pub fn hello_member_of(rooms: Vec<RoomInfo>, memberships: &[i64]) -> ServerEvent
     let ServerEvent::Hello {
         protocol_version,
         user,
-        rooms,
+        public_rooms,
+        private_rooms,
         ..
     } = hello(rooms)
     else {
@@ -76,7 +79,8 @@ pub fn hello_member_of(rooms: Vec<RoomInfo>, memberships: &[i64]) -> ServerEvent
     ServerEvent::Hello {
         protocol_version,
         user,
-        rooms,
+        public_rooms,
+        private_rooms,
         memberships: memberships.iter().map(|&id| RoomId(id)).collect(),
         may_create_rooms: true,
         last_room: None,

@@ -895,7 +895,8 @@ impl ChatState {
         match event {
             ServerEvent::Hello {
                 user,
-                rooms,
+                public_rooms,
+                private_rooms,
                 memberships,
                 may_create_rooms,
                 last_room,
@@ -918,7 +919,9 @@ impl ChatState {
                 }
                 self.me = Some(user);
                 self.rooms.clear();
-                for room in rooms {
+                // Decoded with the frame: only a list the server encoded could fail here.
+                let public_rooms = public_rooms.decode().unwrap_or_default();
+                for room in public_rooms.into_iter().chain(private_rooms) {
                     self.upsert_room(room);
                 }
                 // A page just loaded shows the room the user had open last (on any device),
@@ -1205,7 +1208,7 @@ impl ChatState {
 mod tests {
     use super::*;
     use crate::chat::fixtures::*;
-    use protocol::ReadState;
+    use protocol::{Encoded, ReadState};
 
     #[test]
     fn rooms_are_sorted_by_title_ignoring_case_and_stay_live() {
@@ -1333,7 +1336,8 @@ mod tests {
         let ServerEvent::Hello {
             protocol_version,
             user,
-            rooms,
+            public_rooms,
+            private_rooms,
             memberships,
             may_create_rooms,
             ..
@@ -1344,7 +1348,8 @@ mod tests {
         state.apply(ServerEvent::Hello {
             protocol_version,
             user,
-            rooms,
+            public_rooms,
+            private_rooms,
             memberships,
             may_create_rooms,
             last_room: Some(RoomId(2)),
@@ -1448,7 +1453,8 @@ mod tests {
         state.apply(ServerEvent::Hello {
             protocol_version: 3,
             user: state.me.clone().unwrap(),
-            rooms: vec![room(1, "a"), room(2, "b")],
+            public_rooms: Encoded::new(vec![room(1, "a"), room(2, "b")]),
+            private_rooms: Vec::new(),
             memberships: vec![RoomId(2)],
             may_create_rooms: true,
             last_room: None,

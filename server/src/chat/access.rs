@@ -159,6 +159,13 @@ impl ReadScope {
     }
 }
 
+/// [`Action::List`] for rooms that are the same for every user: whether everyone sees rooms of
+/// `kind` in their list, whoever they are and member or not. Such rooms are listed in one list
+/// shared by every greeting (`chat::connection`). The table test checks it against [`decide`].
+pub fn listed_to_everyone(kind: RoomKind) -> bool {
+    !kind.is_private()
+}
+
 /// Whether `viewer` may create a room of `kind`: users create open and closed rooms (unless
 /// `admins_only`), admins also staff-only ones. Direct conversations are not created but
 /// opened (`chat::conversations::open_direct`), by anyone.
@@ -342,6 +349,28 @@ mod tests {
                         decide(viewer, kind, member, Read).is_ok(),
                         "{viewer:?} {kind:?} member={member}"
                     );
+                }
+            }
+        }
+    }
+
+    /// A kind listed to everyone is listed to each viewer, member or not; any other kind is
+    /// listed to nobody outside the room.
+    #[test]
+    fn listed_to_everyone_is_the_list_rule_for_all() {
+        let staff_admin = Viewer {
+            is_staff: true,
+            is_admin: true,
+        };
+        for kind in RoomKind::ALL {
+            for viewer in [PLAIN, STAFF, ADMIN, staff_admin] {
+                for member in [false, true] {
+                    let listed = decide(viewer, kind, member, List).is_ok();
+                    if listed_to_everyone(kind) {
+                        assert!(listed, "{viewer:?} {kind:?} member={member}");
+                    } else if !member {
+                        assert!(!listed, "{viewer:?} {kind:?} member={member}");
+                    }
                 }
             }
         }

@@ -13,7 +13,7 @@ use crate::fanout::envelope::{CloseReason, SessionKey};
 use crate::fanout::hub::Registration;
 use crate::pause::Point;
 use crate::state::AppState;
-use protocol::{PROTOCOL_VERSION, RoomId, RoomInfo, ServerEvent, UserId};
+use protocol::{PROTOCOL_VERSION, RoomId, ServerEvent, UserId};
 use sea_orm::DbErr;
 
 /// An open socket: its hub registration, and the events it must send first, in order.
@@ -96,17 +96,14 @@ async fn greet(
 /// `hello` plus one `joined` per membership, in the order the client must see them.
 async fn greeting(state: &AppState, user: &User, mine: &[Room]) -> Result<Vec<ServerEvent>, DbErr> {
     let viewer = viewer_of(user);
-    // The rooms anyone may see, and the user's own (their private ones among them).
-    let public = state.reads.public_rooms(&state.db).await?;
-    let listable = |room: &RoomInfo| {
-        let member = mine.iter().any(|own| own.id() == room.id);
-        access::decide(viewer, room.kind, member, Action::List).is_ok()
-    };
-    let private_ones = mine.iter().filter(|room| room.kind().is_private());
-    // Sized up front: the filters hide the lengths, and `extend` would grow it by copying.
-    let mut listed = Vec::with_capacity(public.len() + mine.len());
-    listed.extend(public.iter().filter(|room| listable(room)).cloned());
-    listed.extend(private_ones.map(Room::info).filter(|room| listable(room)));
+    // The rooms everyone sees, already encoded, and the user's own others (they are in them).
+    let public_rooms = state.reads.public_rooms(&state.db).await?;
+    let private_rooms = mine
+        .iter()
+        .filter(|room| !access::listed_to_everyone(room.kind()))
+        .filter(|room| access::decide(viewer, room.kind(), true, Action::List).is_ok())
+        .map(Room::info)
+        .collect();
     // Reopened only while still readable: a room left or lost meanwhile is not.
     let last_room = user
         .last_room_id
@@ -132,7 +129,8 @@ async fn greeting(state: &AppState, user: &User, mine: &[Room]) -> Result<Vec<Se
     let mut events = vec![ServerEvent::Hello {
         protocol_version: PROTOCOL_VERSION,
         user: user.summary(),
-        rooms: listed,
+        public_rooms,
+        private_rooms,
         memberships: mine.iter().map(Room::id).collect(),
         may_create_rooms: user.is_admin || state.config.room_creation == RoomCreation::Everyone,
         last_room,

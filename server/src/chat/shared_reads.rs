@@ -18,13 +18,14 @@
 //! the hub before asking either sees a change in the answer or hears of it live, exactly as with
 //! its own query. Unloaded, a read begins at once, alone.
 
+use crate::chat::access;
 use crate::db::keys::MAX_KEYS;
 use crate::db::rooms::{self, Room};
 use crate::db::users::User;
 use crate::db::{messages, read_state, sessions};
 use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared, WeakShared};
-use protocol::{ChatMessage, Member, ReadState, RoomId, RoomInfo, UserId};
+use protocol::{ChatMessage, Encoded, Member, ReadState, RoomId, RoomInfo, UserId};
 use sea_orm::{DatabaseConnection, DbErr};
 use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
@@ -33,7 +34,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 /// The reads this node shares, each with the query it shares.
 #[derive(Default)]
 pub struct Reads {
-    public_rooms: SharedReads<(), Arc<Vec<RoomInfo>>>,
+    public_rooms: SharedReads<(), Encoded<Vec<RoomInfo>>>,
     snapshots: SharedReads<RoomId, (Vec<Member>, Vec<ChatMessage>)>,
     users_by_session: SharedReads<String, User>,
     rooms_of: SharedReads<UserId, Vec<Room>>,
@@ -41,14 +42,23 @@ pub struct Reads {
 }
 
 impl Reads {
-    /// Every open and staff-only room, by title (`db::rooms::public`).
-    pub async fn public_rooms(&self, db: &DatabaseConnection) -> Result<Arc<Vec<RoomInfo>>, DbErr> {
+    /// Every room listed to everyone (open and staff-only ones, `db::rooms::public`), by title,
+    /// encoded once for all the greetings that share the read.
+    pub async fn public_rooms(
+        &self,
+        db: &DatabaseConnection,
+    ) -> Result<Encoded<Vec<RoomInfo>>, DbErr> {
         let db = db.clone();
         let read = |_: Vec<()>| async move {
-            let public = rooms::public(&db).await?;
-            Ok::<_, DbErr>(HashMap::from([((), Arc::new(public))]))
+            let mut public = rooms::public(&db).await?;
+            public.retain(|room| access::listed_to_everyone(room.kind));
+            let encoded = Encoded::encode(&public).map_err(|err| {
+                DbErr::Custom(format!("could not encode the public rooms: {err}"))
+            })?;
+            Ok::<_, DbErr>(HashMap::from([((), encoded)]))
         };
-        Ok(self.public_rooms.get((), read).await?.unwrap_or_default())
+        let answer = self.public_rooms.get((), read).await?;
+        Ok(answer.unwrap_or_else(|| Encoded::new(Vec::new())))
     }
 
     /// A room's members and its latest page of messages: for every room asked, the members in

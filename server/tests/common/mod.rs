@@ -17,7 +17,7 @@ pub mod tab;
 pub use db::{Backend, TestDatabase, fresh_database, fresh_redis};
 pub use http::{Client, location};
 pub use server::{TestServer, generous_limits, server_with_users, two_nodes};
-pub use tab::{EVENT_TIMEOUT, Tab, messages};
+pub use tab::{EVENT_TIMEOUT, Tab, listed_rooms, messages};
 
 /// Runs a test body once on SQLite and once on PostgreSQL (skipped or failed per
 /// `fresh_database` when PostgreSQL is missing).

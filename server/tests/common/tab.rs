@@ -12,6 +12,21 @@ pub struct Tab {
     next_request: u64,
 }
 
+/// Every room a `hello` lists: the ones everyone sees, then the user's private ones.
+pub fn listed_rooms(hello: &protocol::ServerEvent) -> Vec<protocol::RoomInfo> {
+    let protocol::ServerEvent::Hello {
+        public_rooms,
+        private_rooms,
+        ..
+    } = hello
+    else {
+        panic!("not a hello: {hello:?}");
+    };
+    let mut rooms = public_rooms.clone().decode().expect("the rooms decode");
+    rooms.extend(private_rooms.iter().cloned());
+    rooms
+}
+
 /// How long a test waits for an event that must come before calling it missing. A bound on a
 /// hang, not a delay: every wait returns as soon as its event arrives.
 pub const EVENT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
