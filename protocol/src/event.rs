@@ -12,15 +12,20 @@ use serde::{Deserialize, Serialize};
 pub enum ServerEvent {
     /// First event on every connection: which protocol the server speaks, who the socket
     /// belongs to (taken from the session cookie at the upgrade), and every room they may see
-    /// (`public_rooms` and `private_rooms` together). A [`ServerEvent::Joined`] for each room in
+    /// (`rooms` and `private_rooms` together). A [`ServerEvent::Joined`] for each room in
     /// `memberships` follows; a reconnecting client forgets the rooms it held that are not
     /// listed (left from another device meanwhile).
+    ///
+    /// A page that cannot decode a `hello` still reads its version ([`ServerEvent::hello_version`])
+    /// and reloads when it differs from its own.
     Hello {
         protocol_version: u32,
         user: UserSummary,
         /// Every open and staff-only room: everyone sees these listed, member or not, so every
-        /// greeting carries the same list, and the server encodes it once for all of them.
-        public_rooms: Encoded<Vec<RoomInfo>>,
+        /// greeting that shares the server's read of them shares one encoding of the list.
+        /// (Pages from before version 7 read it as every room the user may see, which lets
+        /// them decode this `hello` and reload.)
+        rooms: Encoded<Vec<RoomInfo>>,
         /// The closed rooms and direct conversations the user is in.
         private_rooms: Vec<RoomInfo>,
         memberships: Vec<RoomId>,
@@ -215,6 +220,22 @@ pub enum ErrorCode {
     Internal,
 }
 
+impl ServerEvent {
+    /// The protocol version of the `hello` in `text`, read without decoding the rest: a page
+    /// whose code cannot decode another version's `hello` still learns that it must reload.
+    /// `None` when `text` is not a `hello`.
+    pub fn hello_version(text: &str) -> Option<u32> {
+        #[derive(Deserialize)]
+        struct Greeting {
+            #[serde(rename = "type")]
+            kind: String,
+            protocol_version: u32,
+        }
+        let greeting: Greeting = serde_json::from_str(text).ok()?;
+        (greeting.kind == "hello").then_some(greeting.protocol_version)
+    }
+}
+
 impl ErrorCode {
     /// Every code, for tests and for tables that list them.
     pub const ALL: [ErrorCode; 26] = [
@@ -281,7 +302,16 @@ impl ErrorCode {
 
 #[cfg(test)]
 mod tests {
-    use super::ErrorCode;
+    use super::{ErrorCode, ServerEvent};
+
+    #[test]
+    fn a_hello_of_any_shape_tells_its_version() {
+        let future = r#"{"type":"hello","protocol_version":99,"shape":"unknown"}"#;
+        assert_eq!(ServerEvent::hello_version(future), Some(99));
+        let pong = r#"{"type":"pong","request_id":1}"#;
+        assert_eq!(ServerEvent::hello_version(pong), None);
+        assert_eq!(ServerEvent::hello_version("{not json"), None);
+    }
 
     #[test]
     fn error_code_strings_match_the_wire() {

@@ -151,7 +151,7 @@ fn hello_event() {
         ServerEvent::Hello {
             protocol_version: 1,
             user: alice(),
-            public_rooms: Encoded::new(vec![lobby()]),
+            rooms: Encoded::new(vec![lobby()]),
             private_rooms: vec![RoomInfo {
                 id: RoomId(4),
                 title: "Plans".into(),
@@ -162,8 +162,65 @@ fn hello_event() {
             may_create_rooms: true,
             last_room: Some(RoomId(3)),
         },
-        r#"{"type":"hello","protocol_version":1,"user":{"id":7,"username":"alice","is_admin":true,"is_staff":false},"public_rooms":[{"id":3,"title":"Lobby","kind":"open","created_by":null}],"private_rooms":[{"id":4,"title":"Plans","kind":"closed","created_by":7}],"memberships":[3,4],"may_create_rooms":true,"last_room":3}"#,
+        r#"{"type":"hello","protocol_version":1,"user":{"id":7,"username":"alice","is_admin":true,"is_staff":false},"rooms":[{"id":3,"title":"Lobby","kind":"open","created_by":null}],"private_rooms":[{"id":4,"title":"Plans","kind":"closed","created_by":7}],"memberships":[3,4],"may_create_rooms":true,"last_room":3}"#,
     );
+}
+
+/// The list every greeting shares, encoded once on the server, goes out as it would encoded
+/// with its `hello`, and comes back as the value.
+#[test]
+fn hello_with_its_rooms_encoded_once() {
+    let hello = |rooms| ServerEvent::Hello {
+        protocol_version: 1,
+        user: alice(),
+        rooms,
+        private_rooms: Vec::new(),
+        memberships: Vec::new(),
+        may_create_rooms: false,
+        last_room: None,
+    };
+    let text = serde_json::to_string(&hello(Encoded::encode(&vec![lobby()]).unwrap())).unwrap();
+    assert_eq!(
+        text,
+        serde_json::to_string(&hello(Encoded::new(vec![lobby()]))).unwrap()
+    );
+    let ServerEvent::Hello { rooms, .. } = serde_json::from_str(&text).unwrap() else {
+        panic!("not a hello: {text}");
+    };
+    assert_eq!(rooms.decode().unwrap(), vec![lobby()]);
+}
+
+/// A page of version 6 (open across an upgrade) decodes this `hello` (every field it requires
+/// is there, of the type it expects), so it sees the new version and reloads.
+#[test]
+fn a_version_6_page_reads_a_hello_and_reloads() {
+    #[derive(serde::Deserialize)]
+    #[serde(tag = "type", rename_all = "snake_case")]
+    #[allow(dead_code)]
+    enum Version6 {
+        Hello {
+            protocol_version: u32,
+            user: UserSummary,
+            rooms: Vec<RoomInfo>,
+            memberships: Vec<RoomId>,
+            may_create_rooms: bool,
+            last_room: Option<RoomId>,
+        },
+    }
+    let hello = ServerEvent::Hello {
+        protocol_version: protocol::PROTOCOL_VERSION,
+        user: alice(),
+        rooms: Encoded::encode(&vec![lobby()]).unwrap(),
+        private_rooms: Vec::new(),
+        memberships: vec![RoomId(3)],
+        may_create_rooms: true,
+        last_room: None,
+    };
+    let text = serde_json::to_string(&hello).unwrap();
+    let Version6::Hello {
+        protocol_version, ..
+    } = serde_json::from_str(&text).unwrap();
+    assert_ne!(protocol_version, 6);
 }
 
 #[test]

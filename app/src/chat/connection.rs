@@ -207,7 +207,17 @@ pub async fn run(state: RwSignal<ChatState>, mut commands: UnboundedReceiver<Cli
                                     break;
                                 }
                             }
-                            Err(err) => leptos::logging::warn!("unreadable event: {err}"),
+                            Err(err) => {
+                                // A `hello` of another version may not decode at all: its
+                                // version alone says to reload.
+                                if ServerEvent::hello_version(&text)
+                                    .is_some_and(|version| version != PROTOCOL_VERSION)
+                                {
+                                    let _ = window().location().reload();
+                                    return;
+                                }
+                                leptos::logging::warn!("unreadable event: {err}");
+                            }
                         }
                     }
                     Either::Left((Either::Left((Some(Ok(Message::Bytes(_))), _)), _)) => {}

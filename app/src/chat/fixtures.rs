@@ -56,7 +56,7 @@ pub fn hello(rooms: Vec<RoomInfo>) -> ServerEvent {
             is_admin: false,
             is_staff: false,
         },
-        public_rooms: Encoded::new(public_rooms),
+        rooms: Encoded::new(public_rooms),
         private_rooms,
         memberships,
         may_create_rooms: true,
@@ -69,7 +69,7 @@ pub fn hello_member_of(rooms: Vec<RoomInfo>, memberships: &[i64]) -> ServerEvent
     let ServerEvent::Hello {
         protocol_version,
         user,
-        public_rooms,
+        rooms,
         private_rooms,
         ..
     } = hello(rooms)
@@ -79,7 +79,7 @@ pub fn hello_member_of(rooms: Vec<RoomInfo>, memberships: &[i64]) -> ServerEvent
     ServerEvent::Hello {
         protocol_version,
         user,
-        public_rooms,
+        rooms,
         private_rooms,
         memberships: memberships.iter().map(|&id| RoomId(id)).collect(),
         may_create_rooms: true,

@@ -895,7 +895,7 @@ impl ChatState {
         match event {
             ServerEvent::Hello {
                 user,
-                public_rooms,
+                rooms: public_rooms,
                 private_rooms,
                 memberships,
                 may_create_rooms,
@@ -1336,7 +1336,7 @@ mod tests {
         let ServerEvent::Hello {
             protocol_version,
             user,
-            public_rooms,
+            rooms,
             private_rooms,
             memberships,
             may_create_rooms,
@@ -1348,7 +1348,7 @@ mod tests {
         state.apply(ServerEvent::Hello {
             protocol_version,
             user,
-            public_rooms,
+            rooms,
             private_rooms,
             memberships,
             may_create_rooms,
@@ -1453,7 +1453,7 @@ mod tests {
         state.apply(ServerEvent::Hello {
             protocol_version: 3,
             user: state.me.clone().unwrap(),
-            public_rooms: Encoded::new(vec![room(1, "a"), room(2, "b")]),
+            rooms: Encoded::new(vec![room(1, "a"), room(2, "b")]),
             private_rooms: Vec::new(),
             memberships: vec![RoomId(2)],
             may_create_rooms: true,

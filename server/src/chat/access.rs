@@ -161,7 +161,8 @@ impl ReadScope {
 
 /// [`Action::List`] for rooms that are the same for every user: whether everyone sees rooms of
 /// `kind` in their list, whoever they are and member or not. Such rooms are listed in one list
-/// shared by every greeting (`chat::connection`). The table test checks it against [`decide`].
+/// shared by every greeting (`chat::connection`, read by `db::rooms::public`). The tests check
+/// it against [`decide`] and against that read.
 pub fn listed_to_everyone(kind: RoomKind) -> bool {
     !kind.is_private()
 }
@@ -373,6 +374,18 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// The greetings' shared list reads exactly the kinds listed to everyone.
+    #[test]
+    fn the_shared_list_reads_the_kinds_listed_to_everyone() {
+        for kind in RoomKind::ALL {
+            assert_eq!(
+                crate::db::rooms::PUBLIC_KINDS.contains(&kind),
+                listed_to_everyone(kind),
+                "{kind:?}"
+            );
         }
     }
 

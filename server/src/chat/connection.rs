@@ -129,7 +129,7 @@ async fn greeting(state: &AppState, user: &User, mine: &[Room]) -> Result<Vec<Se
     let mut events = vec![ServerEvent::Hello {
         protocol_version: PROTOCOL_VERSION,
         user: user.summary(),
-        public_rooms,
+        rooms: public_rooms,
         private_rooms,
         memberships: mine.iter().map(Room::id).collect(),
         may_create_rooms: user.is_admin || state.config.room_creation == RoomCreation::Everyone,

@@ -18,7 +18,6 @@
 //! the hub before asking either sees a change in the answer or hears of it live, exactly as with
 //! its own query. Unloaded, a read begins at once, alone.
 
-use crate::chat::access;
 use crate::db::keys::MAX_KEYS;
 use crate::db::rooms::{self, Room};
 use crate::db::users::User;
@@ -50,8 +49,7 @@ impl Reads {
     ) -> Result<Encoded<Vec<RoomInfo>>, DbErr> {
         let db = db.clone();
         let read = |_: Vec<()>| async move {
-            let mut public = rooms::public(&db).await?;
-            public.retain(|room| access::listed_to_everyone(room.kind));
+            let public = rooms::public(&db).await?;
             let encoded = Encoded::encode(&public).map_err(|err| {
                 DbErr::Custom(format!("could not encode the public rooms: {err}"))
             })?;

@@ -182,10 +182,14 @@ pub async fn find_direct<C: ConnectionTrait>(db: &C, key: &str) -> Result<Option
         .await
 }
 
+/// The kinds of room everyone sees listed, member or not (`chat::access::listed_to_everyone`,
+/// whose tests check that the two agree).
+pub const PUBLIC_KINDS: [RoomKind; 2] = [RoomKind::Open, RoomKind::StaffOnly];
+
 /// Every open and staff-only room (the rooms everyone may see listed), by title.
 pub async fn public(db: &DatabaseConnection) -> Result<Vec<RoomInfo>, DbErr> {
     let rows = Entity::find()
-        .filter(Column::Kind.is_in([RoomKind::Open.as_str(), RoomKind::StaffOnly.as_str()]))
+        .filter(Column::Kind.is_in(PUBLIC_KINDS.map(RoomKind::as_str)))
         .order_by_asc(Column::Title)
         // Only what a listing shows: every greeting reads this list.
         .select_only()

@@ -15,16 +15,16 @@ pub struct Tab {
 /// Every room a `hello` lists: the ones everyone sees, then the user's private ones.
 pub fn listed_rooms(hello: &protocol::ServerEvent) -> Vec<protocol::RoomInfo> {
     let protocol::ServerEvent::Hello {
-        public_rooms,
+        rooms,
         private_rooms,
         ..
     } = hello
     else {
         panic!("not a hello: {hello:?}");
     };
-    let mut rooms = public_rooms.clone().decode().expect("the rooms decode");
-    rooms.extend(private_rooms.iter().cloned());
-    rooms
+    let mut listed = rooms.clone().decode().expect("the rooms decode");
+    listed.extend(private_rooms.iter().cloned());
+    listed
 }
 
 /// How long a test waits for an event that must come before calling it missing. A bound on a
