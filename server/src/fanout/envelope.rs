@@ -128,8 +128,8 @@ impl Envelope {
 
 /// Serializes an event for the wire. Protocol types have no maps with non-string keys, and the
 /// one hand-written `Serialize` (`protocol::Encoded`) writes what serde_json wrote before, so
-/// this cannot fail in practice; if it ever did, the failure is
-/// logged and the frame goes out empty, which clients report as malformed.
+/// this cannot fail in practice; if it ever did, the failure is logged and the frame goes out
+/// empty, which clients report as malformed.
 pub fn serialize(event: &ServerEvent) -> Frame {
     serde_json::to_string(event)
         .map(Frame::from)
