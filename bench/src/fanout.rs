@@ -6,10 +6,10 @@ use crate::pacing::{Quiet, Schedule, Sending, Shape, sender_rank};
 use crate::report::print_latency;
 use crate::server_stats::{self, Sample};
 use crate::setup::Admin;
-use crate::socket;
+use crate::socket::{self, Heard};
 use anyhow::bail;
 use futures_util::StreamExt;
-use protocol::{ClientCommand, RequestId, RoomId, ServerEvent};
+use protocol::{ClientCommand, RequestId, RoomId};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{Barrier, watch};
@@ -168,8 +168,8 @@ async fn client(
                 let Some(frame) = frame else { break };
                 quiet.heard();
                 let Ok(Message::Text(text)) = frame else { continue };
-                match serde_json::from_str::<ServerEvent>(&text)? {
-                    ServerEvent::Message { message } if message.room_id == room => {
+                match serde_json::from_str::<Heard>(&text)? {
+                    Heard::Message { message } if message.room_id == room => {
                         if let Ok(sent_us) = message.body.parse::<u64>() {
                             let latency = now_us.saturating_sub(sent_us) as u32;
                             tally.latencies_us.push(latency);
@@ -181,7 +181,7 @@ async fn client(
                             }
                         }
                     }
-                    ServerEvent::Error { .. } => tally.refused += 1,
+                    Heard::Error { .. } => tally.refused += 1,
                     _ => {}
                 }
             }

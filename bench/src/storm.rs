@@ -9,9 +9,9 @@
 
 use crate::server_stats;
 use crate::setup::Admin;
-use crate::socket::{self, Stream};
+use crate::socket::{self, Heard, Stream};
 use anyhow::{Context, bail};
-use protocol::{ChatMessage, ClientCommand, HISTORY_PAGE, RequestId, RoomId, ServerEvent};
+use protocol::{ChatMessage, ClientCommand, HISTORY_PAGE, RequestId, RoomId};
 use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
@@ -313,15 +313,15 @@ impl Client {
                 }
             };
             tokio::select! {
-                event = socket::next_event(&mut stream) => {
+                event = socket::next_heard(&mut stream) => {
                     match event? {
-                        ServerEvent::Message { message } if message.room_id == self.room => {
+                        Heard::Message { message } if message.room_id == self.room => {
                             held.seqs.insert(message.seq);
                             if outcome.from_seq.is_some() {
                                 outcome.live += 1;
                             }
                         }
-                        ServerEvent::Error { message, .. } => bail!("refused: {message}"),
+                        Heard::Error { message } => bail!("refused: {message}"),
                         _ => {}
                     }
                 }
@@ -381,20 +381,19 @@ impl Client {
             )
             .await?;
             let page = loop {
-                match socket::next_event(&mut stream)
+                match socket::next_heard(&mut stream)
                     .await
                     .context("during catch-up")?
                 {
-                    ServerEvent::Missed {
+                    Heard::Missed {
                         request_id,
                         messages,
-                        ..
                     } if request_id == RequestId(request) => break messages,
-                    ServerEvent::Message { message } if message.room_id == room => {
+                    Heard::Message { message } if message.room_id == room => {
                         held.seqs.insert(message.seq);
                         live += 1;
                     }
-                    ServerEvent::Error { message, .. } => bail!("missed refused: {message}"),
+                    Heard::Error { message } => bail!("missed refused: {message}"),
                     _ => {}
                 }
             };
