@@ -8,7 +8,7 @@ use crate::server_stats::{self, Sample};
 use crate::setup::Admin;
 use crate::socket::{self, Heard};
 use anyhow::bail;
-use futures_util::StreamExt;
+use futures_util::{StreamExt, future};
 use protocol::{ClientCommand, RequestId, RoomId};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -90,7 +90,15 @@ pub async fn run(admin: Arc<Admin>, server_pids: Vec<u32>, args: Args) -> anyhow
             Ok::<_, anyhow::Error>(tally)
         }));
     }
-    ready.wait().await;
+    // A client ends before the start only if it failed (opening, joining, reading an event):
+    // the barrier would then wait for it for ever, so the run fails with its error instead.
+    tokio::select! {
+        _ = ready.wait() => {}
+        (ended, index, _) = future::select_all(tasks.iter_mut()) => {
+            ended??;
+            bail!("client {index} ended before the start");
+        }
+    }
     eprintln!(
         "{clients} clients joined; sending for {} s…",
         args.shape.seconds
