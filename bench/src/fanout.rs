@@ -43,9 +43,9 @@ struct Tally {
 }
 
 pub async fn run(admin: Arc<Admin>, server_pids: Vec<u32>, args: Args) -> anyhow::Result<()> {
-    if args.shape.senders > args.shape.rooms * args.shape.clients_per_room || args.shape.rate <= 0.0
-    {
-        bail!("need senders <= rooms * clients-per-room and a positive rate");
+    let clients = args.shape.rooms * args.shape.clients_per_room;
+    if clients == 0 || args.shape.senders > clients || args.shape.rate <= 0.0 {
+        bail!("need at least one client, senders <= rooms * clients-per-room and a positive rate");
     }
     let titles: Vec<String> = (0..args.shape.rooms)
         .map(|r| format!("bench-room-{r}"))
@@ -57,7 +57,6 @@ pub async fn run(admin: Arc<Admin>, server_pids: Vec<u32>, args: Args) -> anyhow
     eprintln!("signing in {} users…", names.len());
     let cookies = admin.sessions(&names).await?;
 
-    let clients = names.len();
     let ready = Arc::new(Barrier::new(clients + 1));
     let (stop_tx, stop) = watch::channel(false);
     let epoch = Instant::now();
