@@ -57,7 +57,7 @@ pub async fn run(admin: Arc<Admin>, args: Args) -> anyhow::Result<()> {
             )
             .await?;
             loop {
-                match socket::next_event(&mut socket).await? {
+                match socket::next_as::<ServerEvent>(&mut socket).await? {
                     ServerEvent::History {
                         request_id,
                         messages,

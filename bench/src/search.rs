@@ -279,7 +279,7 @@ pub async fn run(admin: Arc<Admin>, args: Args) -> anyhow::Result<()> {
             )
             .await?;
             loop {
-                match socket::next_event(&mut searcher).await? {
+                match socket::next_as::<ServerEvent>(&mut searcher).await? {
                     ServerEvent::SearchResults {
                         request_id, hits, ..
                     } if request_id == RequestId(request) => {

@@ -2,8 +2,9 @@
 
 use anyhow::{Context, bail};
 use futures_util::{SinkExt, StreamExt};
-use protocol::{ChatMessage, ClientCommand, RequestId, RoomId, ServerEvent};
+use protocol::{ChatMessage, ClientCommand, RequestId, RoomId};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::{Message, Utf8Bytes};
@@ -71,17 +72,11 @@ pub struct MessageGlance {
     pub seq: i64,
 }
 
-/// The next event, glanced at (pings answered by tungstenite and skipped).
-pub async fn next_glance(socket: &mut Stream) -> anyhow::Result<Glance> {
-    let text = next_text(socket).await?;
-    serde_json::from_str(&text).with_context(|| format!("not an event: {text}"))
-}
-
 /// What `fanout`, `storm` and [`join`] read of an event after the greeting: the kinds they act
 /// on, with the fields they use (messages in full); every other kind is `Other`, not decoded.
 /// So one bench drives builds whose other events have another shape: issue 15 compares against
 /// a build from before rooms had kinds, whose rooms (in `joined` too) do not decode as today's
-/// `RoomInfo`. (`history` and `search` read today's `ServerEvent` through [`next_event`].)
+/// `RoomInfo`. (`history` and `search` read today's `ServerEvent` through [`next_as`].)
 #[derive(Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum Heard {
@@ -104,15 +99,11 @@ pub enum Heard {
     Other,
 }
 
-/// The next event, read as [`Heard`] (pings answered by tungstenite and skipped).
-pub async fn next_heard(socket: &mut Stream) -> anyhow::Result<Heard> {
+/// The next event, decoded as `T`: today's [`protocol::ServerEvent`] in full, or what the
+/// bench reads of one ([`Glance`], [`Heard`]). Pings are answered by tungstenite and skipped.
+pub async fn next_as<T: DeserializeOwned>(socket: &mut Stream) -> anyhow::Result<T> {
     let text = next_text(socket).await?;
     serde_json::from_str(&text).with_context(|| format!("not an event: {text}"))
-}
-
-/// The next event (pings answered by tungstenite and skipped).
-pub async fn next_event(socket: &mut Stream) -> anyhow::Result<ServerEvent> {
-    Ok(serde_json::from_str(&next_text(socket).await?)?)
 }
 
 async fn next_text(socket: &mut Stream) -> anyhow::Result<Utf8Bytes> {
@@ -138,7 +129,7 @@ pub async fn join(socket: &mut Stream, room: RoomId) -> anyhow::Result<Vec<ChatM
     )
     .await?;
     loop {
-        match next_heard(socket).await? {
+        match next_as::<Heard>(socket).await? {
             Heard::Joined {
                 request_id: Some(RequestId(0)),
                 room: info,

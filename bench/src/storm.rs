@@ -9,7 +9,7 @@
 
 use crate::server_stats;
 use crate::setup::Admin;
-use crate::socket::{self, Heard, Stream};
+use crate::socket::{self, Glance, Heard, Stream};
 use anyhow::{Context, bail};
 use protocol::{ChatMessage, ClientCommand, HISTORY_PAGE, RequestId, RoomId};
 use std::collections::BTreeSet;
@@ -256,7 +256,7 @@ struct Outcome {
 /// Reads a greeting: `hello` was read by `socket::open`; the room's `joined` comes next.
 async fn greeting(stream: &mut Stream, room: RoomId) -> anyhow::Result<Held> {
     loop {
-        let event = socket::next_glance(stream)
+        let event = socket::next_as::<Glance>(stream)
             .await
             .context("during the greeting")?;
         if event.kind == "joined" && event.room.is_some_and(|info| info.id == room) {
@@ -313,7 +313,7 @@ impl Client {
                 }
             };
             tokio::select! {
-                event = socket::next_heard(&mut stream) => {
+                event = socket::next_as::<Heard>(&mut stream) => {
                     match event? {
                         Heard::Message { message } if message.room_id == self.room => {
                             held.seqs.insert(message.seq);
@@ -381,7 +381,7 @@ impl Client {
             )
             .await?;
             let page = loop {
-                match socket::next_heard(&mut stream)
+                match socket::next_as::<Heard>(&mut stream)
                     .await
                     .context("during catch-up")?
                 {
