@@ -8,6 +8,7 @@ use crate::server_stats::{self, Sample};
 use crate::setup::Admin;
 use crate::socket::{self, Heard};
 use anyhow::bail;
+use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{StreamExt, future};
 use protocol::{ClientCommand, RequestId, RoomId};
 use std::sync::Arc;
@@ -71,7 +72,7 @@ pub async fn run(admin: Arc<Admin>, server_pids: Vec<u32>, args: Args) -> anyhow
         let (url, ready, stop) = (urls[node].clone(), Arc::clone(&ready), stop.clone());
         let period = Duration::from_secs_f64(1.0 / args.shape.rate);
         tasks.push(tokio::spawn(async move {
-            let mut tally = client(
+            let (mut tally, open) = client(
                 url,
                 cookie,
                 room,
@@ -86,7 +87,7 @@ pub async fn run(admin: Arc<Admin>, server_pids: Vec<u32>, args: Args) -> anyhow
             )
             .await?;
             tally.other_node = node != 0;
-            Ok::<_, anyhow::Error>(tally)
+            Ok::<_, anyhow::Error>((tally, open))
         }));
     }
     // A client ends before the start only if it failed (opening, joining, reading an event):
@@ -94,7 +95,8 @@ pub async fn run(admin: Arc<Admin>, server_pids: Vec<u32>, args: Args) -> anyhow
     tokio::select! {
         _ = ready.wait() => {}
         (ended, index, _) = future::select_all(tasks.iter_mut()) => {
-            ended??;
+            // Ended without an error, before the start: that fails the run too.
+            drop(ended??);
             bail!("client {index} ended before the start");
         }
     }
@@ -114,12 +116,16 @@ pub async fn run(admin: Arc<Admin>, server_pids: Vec<u32>, args: Args) -> anyhow
     let sent_window = start.elapsed();
 
     let mut tallies = Vec::new();
+    let mut still_open = Vec::new();
     for task in tasks {
-        tallies.push(task.await??);
+        let (tally, open) = task.await??;
+        tallies.push(tally);
+        still_open.push(open);
     }
     let after = (!server_pids.is_empty())
         .then(|| server_stats::sample_all(&server_pids))
         .transpose()?;
+    drop(still_open);
     let own = server_stats::sample(std::process::id())?.cpu_seconds - own_before.cpu_seconds;
     let last_us = tallies
         .iter()
@@ -140,6 +146,13 @@ pub async fn run(admin: Arc<Admin>, server_pids: Vec<u32>, args: Args) -> anyhow
     Ok(())
 }
 
+/// A client's socket, kept open until the server's CPU is sampled: closing it makes the server
+/// tell the user's fellows they went offline, which is not the run's work.
+type StillOpen = (
+    SplitSink<socket::Stream, Message>,
+    SplitStream<socket::Stream>,
+);
+
 async fn client(
     url: String,
     cookie: String,
@@ -148,7 +161,7 @@ async fn client(
     ready: Arc<Barrier>,
     mut stop: watch::Receiver<bool>,
     epoch: Instant,
-) -> anyhow::Result<Tally> {
+) -> anyhow::Result<(Tally, StillOpen)> {
     let mut socket = socket::open(&url, &cookie).await?;
     socket::join(&mut socket, room).await?;
     let (mut sink, mut stream) = socket.split();
@@ -173,10 +186,12 @@ async fn client(
                 // The receipt time is taken before parsing, so parsing is not counted as latency.
                 let now_us = epoch.elapsed().as_micros() as u64;
                 let Some(frame) = frame else { break };
-                quiet.heard();
                 let Ok(Message::Text(text)) = frame else { continue };
                 match serde_json::from_str::<Heard>(&text)? {
                     Heard::Message { message } if message.room_id == room => {
+                        // Only the run's messages keep a client listening: other events (the
+                        // heartbeat, presence as other clients finish) are not the run's.
+                        quiet.heard();
                         if let Ok(sent_us) = message.body.parse::<u64>() {
                             let latency = now_us.saturating_sub(sent_us) as u32;
                             tally.latencies_us.push(latency);
@@ -188,7 +203,10 @@ async fn client(
                             }
                         }
                     }
-                    Heard::Error { .. } => tally.refused += 1,
+                    Heard::Error { .. } => {
+                        quiet.heard();
+                        tally.refused += 1;
+                    }
                     _ => {}
                 }
             }
@@ -203,7 +221,7 @@ async fn client(
             () = quiet.elapsed() => break,
         }
     }
-    Ok(tally)
+    Ok((tally, (sink, stream)))
 }
 
 fn report(
