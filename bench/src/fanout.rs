@@ -125,6 +125,7 @@ pub async fn run(admin: Arc<Admin>, server_pids: Vec<u32>, args: Args) -> anyhow
     let after = (!server_pids.is_empty())
         .then(|| server_stats::sample_all(&server_pids))
         .transpose()?;
+    let total = start.elapsed();
     drop(still_open);
     let own = server_stats::sample(std::process::id())?.cpu_seconds - own_before.cpu_seconds;
     let last_us = tallies
@@ -138,7 +139,7 @@ pub async fn run(admin: Arc<Admin>, server_pids: Vec<u32>, args: Args) -> anyhow
         &tallies,
         sent_window,
         delivery_window,
-        start.elapsed(),
+        total,
         before,
         after,
     );

@@ -72,7 +72,8 @@ impl Schedule {
     }
 }
 
-/// Once told to stop, a client reads on until nothing has come for `QUIET_AFTER_STOP`. Until
+/// Once told to stop, a client reads on until nothing it counts (the caller says what, with
+/// [`Quiet::heard`]) has come for `QUIET_AFTER_STOP`. Until
 /// then no timer is armed, so a frame costs no timer work: the load shares the machine with
 /// the server, and whatever it spends per frame is taken from the server it measures.
 #[derive(Default)]
@@ -91,7 +92,7 @@ impl Quiet {
         self.0.is_some()
     }
 
-    /// Something arrived: after the stop, the quiet starts again.
+    /// Something the run counts arrived: after the stop, the quiet starts again.
     pub fn heard(&mut self) {
         if let Some(sleep) = &mut self.0 {
             sleep.as_mut().reset(Instant::now() + QUIET_AFTER_STOP);
