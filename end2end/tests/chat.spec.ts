@@ -8,6 +8,9 @@ import { ADMIN, MEMBER, AdminRoomsPage, ChatPage, failOnConsoleErrors, signedIn 
 test("two people chat live across rooms; staff-only holds; the room list updates live", async ({
   browser,
 }) => {
+  // The longest walkthrough (two sign-ins, a dozen live steps): 30 s was not enough on a slow
+  // machine, where it failed at the rename after every step before it had passed.
+  test.setTimeout(90_000);
   const adminPage = await signedIn(browser, ADMIN);
   const memberPage = await signedIn(browser, MEMBER);
   const noAdminErrors = failOnConsoleErrors(adminPage);
