@@ -503,17 +503,19 @@ async fn security_headers_on_pages_and_everything_else() {
     let mut visitor = server.client();
 
     let page = visitor.get("/login").await;
+    let status = page.status();
     let headers = page.headers().clone();
     let policy = headers["content-security-policy"]
         .to_str()
         .unwrap()
         .to_owned();
     let body = page.text().await.unwrap();
+    assert_eq!(status, 200, "the log-in page loads: {body}");
     let nonce = policy
         .split("'nonce-")
         .nth(1)
         .and_then(|rest| rest.split('\'').next())
-        .expect("a nonce in the policy");
+        .unwrap_or_else(|| panic!("a nonce in the page's policy: {policy}\n{body}"));
     assert!(
         body.contains(&format!("nonce=\"{nonce}\"")),
         "the page's scripts carry the policy's nonce"
