@@ -6,14 +6,17 @@
 //! With SQLite this also keeps writers out of each other's way: SQLite allows one writer, and a
 //! connection that finds the file locked sleeps in its busy handler (1 ms, 2 ms, 5 ms, …), which
 //! under load added seconds of latency. An idle writer commits a lone post at once, so a quiet
-//! room pays no batching delay.
+//! room pays no batching delay; while posts keep coming, a batch waits for company for up to
+//! a couple of milliseconds ([`commit_window`]).
 //!
 //! - [`batch`]: one batch in one transaction, and its retries; the same for every database.
+//! - [`commit_window`]: how long a batch waits for the posts behind its first.
 //! - [`sqlite`]: a SQLite file, called on the writer's own thread.
 //! - [`pooled`]: PostgreSQL, through a sea-orm connection of its own (or SQLite in memory,
 //!   through the main pool).
 
 mod batch;
+mod commit_window;
 mod pooled;
 mod sqlite;
 

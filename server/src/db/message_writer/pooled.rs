@@ -3,6 +3,7 @@
 //! reach it). A task takes each batch through sea-orm's transaction.
 
 use super::batch::{self, Connection, NonceCheck, PendingPost, Posted, Transaction};
+use super::commit_window::CommitWindow;
 use crate::db::messages::entity;
 use prometheus_client::metrics::histogram::Histogram;
 use protocol::Member;
@@ -10,6 +11,7 @@ use sea_orm::{
     ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, FromQueryResult,
     SqlErr, Statement, TransactionTrait,
 };
+use std::time::Instant;
 use tokio::sync::mpsc;
 
 /// Starts the task that commits what arrives on `pending`, until every sender is gone.
@@ -20,7 +22,13 @@ pub(super) fn start(
 ) {
     tokio::spawn(async move {
         let mut db = db;
+        let mut window = CommitWindow::default();
         while let Some(first) = pending.recv().await {
+            let wait = window.wait(Instant::now());
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+            window.begin(Instant::now());
             let batch = batch::gather(first, &mut pending);
             batch::commit(&mut db, batch, &commit_seconds).await;
         }

@@ -20,6 +20,7 @@
 //! them, so each reads the other's rows.
 
 use super::batch::{self, Connection, NonceCheck, PendingPost, Posted, Transaction};
+use super::commit_window::CommitWindow;
 use crate::db::messages::entity;
 use crate::db::users;
 use chrono::SecondsFormat;
@@ -30,6 +31,7 @@ use rusqlite::{OpenFlags, Row, TransactionBehavior};
 use sea_orm::sea_query::Value;
 use sea_orm::{DbBackend, DbErr, Statement};
 use std::path::Path;
+use std::time::Instant;
 use tokio::sync::mpsc;
 
 /// Prepared statements the connection keeps. A batch's `INSERT` has one text per number of
@@ -48,7 +50,13 @@ pub(super) fn start(
     std::thread::Builder::new()
         .name("message-writer".into())
         .spawn(move || {
+            let mut window = CommitWindow::default();
             while let Some(first) = pending.blocking_recv() {
+                let wait = window.wait(Instant::now());
+                if !wait.is_zero() {
+                    std::thread::sleep(wait);
+                }
+                window.begin(Instant::now());
                 let batch = batch::gather(first, &mut pending);
                 // Nothing in a batch on this connection waits: every future is ready at once.
                 futures_executor::block_on(batch::commit(&mut connection, batch, &commit_seconds));
