@@ -5,9 +5,8 @@
 //! per batch: under load, posts that arrive while a batch commits ride the next one together.
 //! With SQLite this also keeps writers out of each other's way: SQLite allows one writer, and a
 //! connection that finds the file locked sleeps in its busy handler (1 ms, 2 ms, 5 ms, …), which
-//! under load added seconds of latency. An idle writer commits a lone post at once, so a quiet
-//! room pays no batching delay; while posts keep coming, a batch waits for company for up to
-//! a couple of milliseconds ([`commit_window`]).
+//! under load added seconds of latency. An idle writer commits a lone post at once; while
+//! posts keep coming, a batch waits for company for up to 2 ms ([`commit_window`]).
 //!
 //! - [`batch`]: one batch in one transaction, and its retries; the same for every database.
 //! - [`commit_window`]: how long a batch waits for the posts behind its first.

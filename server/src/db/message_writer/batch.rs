@@ -19,7 +19,7 @@ use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 
 /// Most posts committed in one transaction.
-const MAX_BATCH: usize = 256;
+pub(super) const MAX_BATCH: usize = 256;
 
 /// A post waiting for the writer, with where its outcome goes.
 pub(super) struct PendingPost {

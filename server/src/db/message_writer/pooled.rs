@@ -24,11 +24,10 @@ pub(super) fn start(
         let mut db = db;
         let mut window = CommitWindow::default();
         while let Some(first) = pending.recv().await {
-            let wait = window.wait(Instant::now());
+            let wait = window.reserve(Instant::now(), pending.len());
             if !wait.is_zero() {
                 tokio::time::sleep(wait).await;
             }
-            window.begin(Instant::now());
             let batch = batch::gather(first, &mut pending);
             batch::commit(&mut db, batch, &commit_seconds).await;
         }

@@ -52,11 +52,10 @@ pub(super) fn start(
         .spawn(move || {
             let mut window = CommitWindow::default();
             while let Some(first) = pending.blocking_recv() {
-                let wait = window.wait(Instant::now());
+                let wait = window.reserve(Instant::now(), pending.len());
                 if !wait.is_zero() {
                     std::thread::sleep(wait);
                 }
-                window.begin(Instant::now());
                 let batch = batch::gather(first, &mut pending);
                 // Nothing in a batch on this connection waits: every future is ready at once.
                 futures_executor::block_on(batch::commit(&mut connection, batch, &commit_seconds));
