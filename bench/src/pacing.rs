@@ -73,9 +73,9 @@ impl Schedule {
 }
 
 /// Once told to stop, a client reads on until nothing it counts (the caller says what, with
-/// [`Quiet::heard`]) has come for `QUIET_AFTER_STOP`. Until
-/// then no timer is armed, so a frame costs no timer work: the load shares the machine with
-/// the server, and whatever it spends per frame is taken from the server it measures.
+/// [`Quiet::heard`]) has come for `QUIET_AFTER_STOP`. Until then no timer is armed, so a frame
+/// costs no timer work: the load shares the machine with the server, and whatever it spends per
+/// frame is taken from the server it measures.
 #[derive(Default)]
 pub struct Quiet(Option<Pin<Box<Sleep>>>);
 
