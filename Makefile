@@ -49,8 +49,8 @@ e2e:
 	cargo leptos build
 	cd end2end && npx playwright test
 
-## Optimised build only (wasm-opt applied, Brotli and gzip copies embedded in the binary);
+## Optimised build only (wasm-opt applied, Brotli and gzip copies embedded in the binary;
+## the WASM built by nightly with its standard library when it can: scripts/build-release.sh);
 ## prints the bundle's sizes.
 release: tools
-	cargo leptos build --release --precompress
-	@ls -l target/site/pkg/whisper.wasm target/site/pkg/whisper.wasm.br
+	bash scripts/build-release.sh

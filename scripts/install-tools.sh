@@ -17,6 +17,15 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
+# 1b. The standard library's source for nightly, if there is a nightly: release builds compile
+#     it into the WASM, smaller (scripts/build-release.sh). Without it they use stable.
+if rustup run nightly rustc --version >/dev/null 2>&1 &&
+  ! rustup component list --installed --toolchain nightly 2>/dev/null | grep -q '^rust-src'; then
+  say "adding rust-src to the nightly toolchain"
+  rustup component add rust-src --toolchain nightly ||
+    echo "could not add rust-src: release builds will build the WASM on stable" >&2
+fi
+
 # 2. wasm-bindgen CLI: must be exactly the library version (cargo-leptos does not check).
 if ! wasm-bindgen --version 2>/dev/null | grep -q " $WASM_BINDGEN_VERSION\$"; then
   say "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION (about 5 minutes)"
