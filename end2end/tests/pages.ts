@@ -141,3 +141,13 @@ export async function signedIn(
   await expect(page.getByTestId("signed-in-as")).toHaveText(who.name);
   return page;
 }
+
+/// A new user of its own for a self-contained spec, made by the admin (which accounts.spec.ts
+/// set up): a name that starts with `role` and is unique to this run, and its password.
+export async function newUser(browser: Browser, role: string) {
+  const user = { name: `${role}-${Date.now().toString(36)}`, password: `${role}-password-1` };
+  const users = new AdminUsersPage(await signedIn(browser, ADMIN));
+  await users.goto();
+  await users.createUser(user.name, user.password);
+  return user;
+}

@@ -3,14 +3,10 @@
 // is signed in and goes to the log-in page. Self-contained: makes its own user. Runs after
 // accounts.spec.ts (the admin).
 import { test, expect } from "@playwright/test";
-import { ADMIN, AdminUsersPage, ChatPage, signedIn } from "./pages";
+import { ChatPage, newUser, signedIn } from "./pages";
 
 test("a tab signed out from another tab goes to the log-in page", async ({ browser }) => {
-  const user = { name: `leaver-${Date.now().toString(36)}`, password: "leaver-password-1" };
-  const adminPage = await signedIn(browser, ADMIN);
-  const users = new AdminUsersPage(adminPage);
-  await users.goto();
-  await users.createUser(user.name, user.password);
+  const user = await newUser(browser, "leaver");
 
   const chatTab = await signedIn(browser, user);
   const chat = new ChatPage(chatTab);
@@ -27,11 +23,7 @@ test("a tab signed out from another tab goes to the log-in page", async ({ brows
 });
 
 test("log out everywhere signs out the other device at once", async ({ browser }) => {
-  const user = { name: `roamer-${Date.now().toString(36)}`, password: "roamer-password-1" };
-  const adminPage = await signedIn(browser, ADMIN);
-  const users = new AdminUsersPage(adminPage);
-  await users.goto();
-  await users.createUser(user.name, user.password);
+  const user = await newUser(browser, "roamer");
 
   // Two devices: two browser contexts, each with its own session.
   const laptop = await signedIn(browser, user);

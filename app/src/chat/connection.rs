@@ -12,6 +12,9 @@
 //! closes its socket with 1008 (policy). So after either, before the next try, the tab asks the
 //! server who is signed in, and goes to the log-in page if nobody is. The task ends when the
 //! page's state is disposed (the chat page left for another page of the app).
+//!
+//! A greeting from a server of another protocol version means this page's code is stale: the
+//! tab reloads, but at most once a minute (see [`reload_for_version`]).
 
 use super::attention;
 use super::state::ChatState;
@@ -54,6 +57,46 @@ const FOLLOW_UP_TICK_MS: u32 = 250;
 const RESUME_PAUSED_EVERY: u32 = 8;
 /// The close code the server uses for a socket whose session ended.
 const CLOSE_POLICY: u16 = 1008;
+/// A tab reloads for a server of another protocol version at most once in this long.
+const VERSION_RELOAD_GUARD_MS: u64 = 60_000;
+/// Where the tab notes when it last reloaded for that (session storage outlives the reload).
+const VERSION_RELOAD_KEY: &str = "whisper.version-reload-at";
+
+/// Reloads the page for a server of another protocol version, unless this tab already did so
+/// less than [`VERSION_RELOAD_GUARD_MS`] ago; says whether it does. During a rolling upgrade
+/// behind a load balancer, the reloaded page and its socket can again come from nodes of two
+/// versions: reloading every time would loop for as long as the upgrade lasts. Instead the tab
+/// closes the socket and retries with the usual backoff, until a socket reaches a node of its
+/// own version; the first try after the minute reloads again. Without session storage it
+/// reloads every time.
+///
+/// The time is kept as whole milliseconds: formatting and parsing an `f64` would add the
+/// standard library's float conversions to the bundle, about 13 KB in gzip.
+fn reload_for_version() -> bool {
+    let storage = window().session_storage().ok().flatten();
+    let now = js_sys::Date::now() as u64;
+    let last = storage
+        .as_ref()
+        .and_then(|storage| storage.get_item(VERSION_RELOAD_KEY).ok().flatten())
+        .and_then(|at| at.parse::<u64>().ok());
+    if !may_reload_for_version(last, now) {
+        return false;
+    }
+    if let Some(storage) = storage {
+        let _ = storage.set_item(VERSION_RELOAD_KEY, &now.to_string());
+    }
+    let _ = window().location().reload();
+    true
+}
+
+/// Whether a tab that last reloaded for a version at `last` (if ever) may do so again at
+/// `now`. A `last` in the future (the clock was set back) does not hold the tab back.
+fn may_reload_for_version(last: Option<u64>, now: u64) -> bool {
+    last.is_none_or(|last| {
+        now.checked_sub(last)
+            .is_none_or(|age| age >= VERSION_RELOAD_GUARD_MS)
+    })
+}
 
 /// `ws://host/ws` or `wss://host/ws`, matching the page.
 fn socket_url() -> Option<String> {
@@ -177,8 +220,10 @@ pub async fn run(state: RwSignal<ChatState>, mut commands: UnboundedReceiver<Cli
                                 {
                                     if *protocol_version != PROTOCOL_VERSION {
                                         // The server was upgraded: this page's code is stale.
-                                        let _ = window().location().reload();
-                                        return;
+                                        if reload_for_version() {
+                                            return;
+                                        }
+                                        break;
                                     }
                                     failures = 0;
                                     greeted = true;
@@ -213,8 +258,10 @@ pub async fn run(state: RwSignal<ChatState>, mut commands: UnboundedReceiver<Cli
                                 if ServerEvent::hello_version(&text)
                                     .is_some_and(|version| version != PROTOCOL_VERSION)
                                 {
-                                    let _ = window().location().reload();
-                                    return;
+                                    if reload_for_version() {
+                                        return;
+                                    }
+                                    break;
                                 }
                                 leptos::logging::warn!("unreadable event: {err}");
                             }
