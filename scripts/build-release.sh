@@ -28,7 +28,8 @@ stable_front() {
 
 nightly_front() {
   # A target's `rustflags` replace `build.rustflags` from .cargo/config.toml: keep its flag.
-  local rustflags="['--cfg','erase_components','-Zunstable-options','-Cpanic=immediate-abort','-Zlocation-detail=none']"
+  local rustflags="['--cfg','erase_components',"
+  rustflags+="'-Zunstable-options','-Cpanic=immediate-abort','-Zlocation-detail=none']"
   RUSTUP_TOOLCHAIN=nightly cargo leptos build --release --precompress --frontend-only \
     --lib-cargo-args=-Zbuild-std=std,panic_abort \
     --lib-cargo-args=-Zbuild-std-features=optimize_for_size \
