@@ -6,6 +6,8 @@ import { test, expect } from "@playwright/test";
 import { ChatPage, newUser, signedIn } from "./pages";
 
 test("a tab signed out from another tab goes to the log-in page", async ({ browser }) => {
+  // Three or four browsers sign in: on a slow machine that alone took 30 s (CI, 2026-12-07).
+  test.setTimeout(60_000);
   const user = await newUser(browser, "leaver");
 
   const chatTab = await signedIn(browser, user);
@@ -23,6 +25,8 @@ test("a tab signed out from another tab goes to the log-in page", async ({ brows
 });
 
 test("log out everywhere signs out the other device at once", async ({ browser }) => {
+  // Three or four browsers sign in: on a slow machine that alone took 30 s (CI, 2026-12-07).
+  test.setTimeout(60_000);
   const user = await newUser(browser, "roamer");
 
   // Two devices: two browser contexts, each with its own session.

@@ -10,6 +10,7 @@ import { newUser, signedIn, waitForHydration } from "./pages";
 test("a tab reloads once for a new server version, then retries instead of reloading again", async ({
   browser,
 }) => {
+  test.setTimeout(60_000);
   const page = await signedIn(browser, await newUser(browser, "upgrader"));
 
   // Each document of this tab counts itself as it starts, in session storage (which a reload
