@@ -77,8 +77,8 @@ impl<T: Serialize> Serialize for Encoded<T> {
     }
 }
 
-// Decoded as the value, not kept as JSON: a `RawValue` cannot be read out of the buffer serde
-// decodes an internally tagged enum's fields from, and a client wants the value anyway.
+// Decoded as the value, not kept as JSON: what decodes a frame is a client, and it wants the
+// value.
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Encoded<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         T::deserialize(deserializer).map(Encoded::new)

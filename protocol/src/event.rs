@@ -4,11 +4,37 @@ use crate::dto::{ChatMessage, Member, ReadState, RoomInfo, UserSummary};
 use crate::encoded::Encoded;
 use crate::ids::{MessageId, RequestId, RoomId, UserId};
 use crate::search::SearchHit;
-use serde::{Deserialize, Serialize};
+use crate::tag_first::TagFirst;
+use serde::{Deserialize, Deserializer, Serialize};
 
+/// Declares [`ServerEvent`] from one list of variants, twice: the enum, which the server
+/// writes tagged by its first field, `type` (`{"type": "hello", ...}`), and `ServerEventByType`,
+/// the same variants for serde's `remote` derive, which is how the page reads them, through
+/// [`TagFirst`]: serde's own reading of a field-tagged enum buffers the whole frame first
+/// (see `tag_first.rs`).
+macro_rules! server_event {
+    ($(#[$attr:meta])* pub enum ServerEvent { $($variants:tt)* }) => {
+        $(#[$attr])*
+        #[derive(Serialize)]
+        #[serde(tag = "type", rename_all = "snake_case")]
+        pub enum ServerEvent { $($variants)* }
+
+        #[derive(Deserialize)]
+        #[serde(remote = "ServerEvent", rename_all = "snake_case")]
+        #[allow(dead_code)] // serde builds `ServerEvent`s from it, never one of these
+        enum ServerEventByType { $($variants)* }
+    };
+}
+
+impl<'de> Deserialize<'de> for ServerEvent {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        ServerEventByType::deserialize(TagFirst::new(deserializer, "type"))
+    }
+}
+
+server_event! {
 /// One event to the browser.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServerEvent {
     /// First event on every connection: which protocol the server speaks, who the socket
     /// belongs to (taken from the session cookie at the upgrade), and every room they may see
@@ -143,6 +169,7 @@ pub enum ServerEvent {
         /// Human-readable detail, in English; clients show it, never parse it.
         message: String,
     },
+}
 }
 
 /// Why a membership ended.

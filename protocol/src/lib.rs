@@ -18,6 +18,7 @@
 //! - [`text`]: what counts as blank text (invisible characters only).
 //! - [`mention`]: finding `@name` mentions in text.
 //! - [`search`]: what a search query means, and the snippets of its results.
+//! - `tag_first`: how a page reads a [`ServerEvent`] without first buffering the whole frame.
 //!
 //! The exact JSON of every variant is pinned by the golden tests in `tests/golden.rs`: changing a
 //! shape there is a protocol change and must bump [`PROTOCOL_VERSION`].
@@ -31,6 +32,7 @@ pub mod limits;
 pub mod mention;
 pub mod notice;
 pub mod search;
+mod tag_first;
 pub mod text;
 
 pub use command::ClientCommand;
