@@ -6,16 +6,12 @@
 //
 // Against a fresh server: the script sets up the admin (`ada`) and three rooms, or signs in as
 // `ada` if set-up was done by an earlier run.
-import { chromium } from "@playwright/test";
+import { ADMIN, interactive, launch, watchInteractive } from "./cold.mjs";
 
 const base = process.argv[2] ?? "http://127.0.0.1:3300";
 const runs = Number(process.argv[3] ?? 5);
-const ADMIN = { name: "ada", password: "ada-password-1" };
 
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
-});
+const browser = await launch();
 
 /// Bytes this page's document and resources took over the network (0 for what came from the
 /// cache), each with its name.
@@ -31,35 +27,6 @@ async function transferred(page) {
       body: entry.decodedBodySize,
     }));
   });
-}
-
-/// Makes every page of `context` note when it is first hydrated with its rooms listed
-/// (`window.interactiveAt`, milliseconds from navigation start), watching the DOM change.
-async function watchInteractive(context) {
-  await context.addInitScript(() => {
-    const check = () => {
-      if (
-        window.interactiveAt === undefined &&
-        document.body?.hasAttribute("data-hydrated") &&
-        document.querySelector('[data-testid="room"]')
-      ) {
-        window.interactiveAt = performance.now();
-      }
-    };
-    new MutationObserver(check).observe(document, {
-      subtree: true,
-      childList: true,
-      attributes: true,
-    });
-  });
-}
-
-/// Milliseconds from navigation start until the page was hydrated and listed its rooms.
-async function interactive(page) {
-  const handle = await page.waitForFunction(() => window.interactiveAt, undefined, {
-    timeout: 30_000,
-  });
-  return handle.jsonValue();
 }
 
 function total(entries) {
