@@ -12,6 +12,9 @@ use serde::{Deserialize, Deserializer, Serialize};
 /// the same variants for serde's `remote` derive, which is how the page reads them, through
 /// [`TagFirst`]: serde's own reading of a field-tagged enum buffers the whole frame first
 /// (see `tag_first.rs`).
+///
+/// rustfmt does not format inside the macro's braces: keep the variants formatted by hand. A
+/// serde option for the whole enum goes here, on both copies, not on the enum in the call.
 macro_rules! server_event {
     ($(#[$attr:meta])* pub enum ServerEvent { $($variants:tt)* }) => {
         $(#[$attr])*
@@ -33,7 +36,8 @@ impl<'de> Deserialize<'de> for ServerEvent {
 }
 
 server_event! {
-/// One event to the browser.
+/// One event to the browser. It decodes only with `type` as its first field, as the server
+/// writes it: not from a `serde_json::Value`, whose objects sort their keys (`tag_first.rs`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServerEvent {
     /// First event on every connection: which protocol the server speaks, who the socket
@@ -338,6 +342,24 @@ mod tests {
         let pong = r#"{"type":"pong","request_id":1}"#;
         assert_eq!(ServerEvent::hello_version(pong), None);
         assert_eq!(ServerEvent::hello_version("{not json"), None);
+    }
+
+    #[test]
+    fn an_event_decodes_only_with_its_tag_first() {
+        let pong = ServerEvent::Pong {
+            request_id: crate::RequestId(7),
+        };
+        let text = serde_json::to_string(&pong).unwrap();
+        assert_eq!(serde_json::from_str::<ServerEvent>(&text).unwrap(), pong);
+        // A `Value` sorts its keys: `request_id` comes before `type`.
+        let sorted = serde_json::to_value(&pong).unwrap();
+        let refused = serde_json::from_value::<ServerEvent>(sorted).unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .contains("the first field must be `type`"),
+            "{refused}"
+        );
     }
 
     #[test]

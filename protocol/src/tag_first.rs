@@ -4,15 +4,22 @@
 //! serde reads an enum declared `#[serde(tag = "type")]` by reading the whole object into a
 //! buffer of its own first, since the tag may come last, and then the variant's fields out of
 //! that buffer. In the browser that has a price in bytes: every field's type is decoded by code
-//! compiled twice, once for the frame and once for the buffer (13,736 bytes of the WASM's gzip,
-//! `BENCHMARKS.md`, twenty-eighth session). Whisper's server writes the tag before the fields
-//! (serde always does), so the page reads the tag, then the variant's fields where they are.
+//! compiled twice, once for the frame and once for the buffer (reading the tag first took
+//! 19,815 bytes off the WASM's gzip: `BENCHMARKS.md`, twenty-eighth session). Whisper's server
+//! writes the tag before the fields (serde always does), so the page reads the tag, then the
+//! variant's fields where they are.
 //!
 //! [`TagFirst`] wraps a deserializer for the enum's plain, externally tagged reading (serde's
 //! `remote` derive of the same variants, as `event.rs` declares it). Where that reading asks
 //! for an enum, it reads an object whose first field is the tag, whose value names the
-//! variant, and whose other fields are the variant's. An object that does not start with the
-//! tag is refused: nothing this server sends looks like that.
+//! variant, and whose other fields are the variant's.
+//!
+//! Where it differs from serde's own reading, on nothing this server sends:
+//! - an object that does not start with the tag is refused. That includes one that went
+//!   through a `serde_json::Value`, whose objects sort their keys;
+//! - a second tag field is skipped like any field the variant does not know (serde refuses
+//!   it);
+//! - the array form serde also accepts (`["pong", 1]`) is refused.
 
 use serde::de::value::MapAccessDeserializer;
 use serde::de::{
@@ -227,6 +234,11 @@ mod tests {
         assert_eq!(
             read(r#"{"type":"point","later":true}"#).unwrap(),
             Shape::Point
+        );
+        // Unlike serde's own reading, which refuses a duplicate field.
+        assert_eq!(
+            read(r#"{"type":"circle","radius":3,"type":"point"}"#).unwrap(),
+            Shape::Circle { radius: 3 }
         );
     }
 
