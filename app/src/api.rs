@@ -5,6 +5,9 @@ use leptos::prelude::*;
 use protocol::{AdminUserView, RoomInfo, UserSummary};
 use serde::{Deserialize, Serialize};
 
+mod json_text;
+use json_text::JsonText;
+
 /// Who is looking at the page, and what the site offers them.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Viewer {
@@ -27,7 +30,7 @@ fn backend() -> Result<crate::backend::SharedBackend, ServerFnError> {
 }
 
 /// The signed-in user (if any) and site options for the page chrome.
-#[server(prefix = "/api", endpoint = "viewer")]
+#[server(prefix = "/api", endpoint = "viewer", output = JsonText)]
 pub async fn get_viewer() -> Result<Viewer, ServerFnError> {
     Ok(Viewer {
         user: signed_in_user().await?,
@@ -50,14 +53,14 @@ async fn require_admin() -> Result<(), ServerFnError> {
 }
 
 /// All accounts; admins only.
-#[server(prefix = "/api", endpoint = "list_users")]
+#[server(prefix = "/api", endpoint = "list_users", output = JsonText)]
 pub async fn list_users() -> Result<Vec<AdminUserView>, ServerFnError> {
     require_admin().await?;
     backend()?.list_users().await.map_err(ServerFnError::new)
 }
 
 /// All rooms; admins only (everyone else gets the room list over the WebSocket).
-#[server(prefix = "/api", endpoint = "list_rooms")]
+#[server(prefix = "/api", endpoint = "list_rooms", output = JsonText)]
 pub async fn list_rooms() -> Result<Vec<RoomInfo>, ServerFnError> {
     require_admin().await?;
     backend()?.list_rooms().await.map_err(ServerFnError::new)

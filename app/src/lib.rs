@@ -12,7 +12,7 @@
 //! - [`api`]: server functions the pages read their data through. They run on the server, where
 //!   they reach the database through the [`backend::Backend`] trait that the `server` crate
 //!   implements and provides as Leptos context (the server crate depends on this one, not the
-//!   other way round).
+//!   other way round). `api/json_text.rs` says how their answers cross the wire.
 //!
 //! # How a request flows
 //!

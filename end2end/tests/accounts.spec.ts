@@ -118,6 +118,31 @@ test.describe.serial("accounts", () => {
     await memberContext.close();
   });
 
+  test("the admin tabs load each list within the page, from the server functions", async ({
+    page,
+  }) => {
+    const noErrors = failOnConsoleErrors(page);
+    await new LoginPage(page).goto();
+    await new LoginPage(page).login(ADMIN.name, ADMIN.password);
+    await expect(page.getByTestId("welcome")).toBeVisible();
+    const users = new AdminUsersPage(page);
+    await users.goto();
+    await waitForHydration(page);
+    const tabs = page.getByRole("navigation", { name: "Admin sections" });
+    // Each tab is the router's: the page asks the server function, and reads its answer.
+    const rooms = page.waitForResponse((response) => response.url().endsWith("/api/list_rooms"));
+    await tabs.getByRole("link", { name: "Rooms" }).click();
+    expect((await rooms).status()).toBe(200);
+    await expect(page.getByRole("heading", { name: "Rooms" })).toBeVisible();
+    await expect(page.getByTestId("create-room")).toBeVisible();
+    const people = page.waitForResponse((response) => response.url().endsWith("/api/list_users"));
+    await tabs.getByRole("link", { name: "Users" }).click();
+    expect((await people).status()).toBe(200);
+    await expect(users.row(MEMBER.name)).toBeVisible();
+    await expect(users.row(ADMIN.name).locator(".badge.admin")).toHaveCount(1);
+    noErrors();
+  });
+
   test("everything works with JavaScript off (server-rendered forms)", async ({ browser }) => {
     const context = await browser.newContext({ javaScriptEnabled: false });
     const page = await context.newPage();
