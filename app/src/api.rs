@@ -5,6 +5,8 @@ use leptos::prelude::*;
 use protocol::{AdminUserView, RoomInfo, UserSummary};
 use serde::{Deserialize, Serialize};
 
+// Every server function here answers as `JsonText` (`output = JsonText`): one left on Leptos's
+// default codec would bring a second JSON decoder back into the WASM (`api/json_text.rs`).
 mod json_text;
 use json_text::JsonText;
 

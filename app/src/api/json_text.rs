@@ -1,7 +1,7 @@
-//! [`JsonText`]: how a server function's answer crosses the wire. JSON, as Leptos's own `Json`
-//! codec writes it, but read in the browser as text.
+//! [`JsonText`]: how a server function's answer crosses the wire. JSON, as server_fn's own
+//! `codec::Json` (Leptos's default) writes it, but read in the browser as text.
 //!
-//! Leptos's codec reads an answer from bytes (`serde_json::from_slice`). Everything else the page
+//! That codec reads an answer from bytes (`serde_json::from_slice`). Everything else the page
 //! reads is text: the socket's events, and the resources the server rendered into the page. The
 //! WASM therefore held serde_json's decoder twice, once for bytes and once for text, for every
 //! type a server function returns. Reading the answer as text took 7,062 bytes off the WASM's
