@@ -2,6 +2,7 @@
 //! offers the room's matching members (arrows move, Enter or Tab takes one, Escape closes).
 
 use super::handle::Chat;
+use crate::components::show_if::ShowIf;
 use leptos::html;
 use leptos::prelude::*;
 use protocol::{Member, RoomId, mention};
@@ -174,7 +175,7 @@ pub fn Composer(id: RoomId, title: Memo<String>, sent: Callback<()>) -> impl Int
     let option_id = move |index: usize| format!("mention-{id}-{index}");
     view! {
         <form class="composer" on:submit=submit>
-            <Show when=move || completion.with(Option::is_some)>
+            <ShowIf when=move || completion.with(Option::is_some)>
                 <ul class="completion" id=list_ref.clone() role="listbox" aria-label="People to mention" data-testid="completion">
                     {move || {
                         completion
@@ -208,7 +209,7 @@ pub fn Composer(id: RoomId, title: Memo<String>, sent: Callback<()>) -> impl Int
                             })
                     }}
                 </ul>
-            </Show>
+            </ShowIf>
             <input
                 node_ref=input
                 type="text"

@@ -21,6 +21,8 @@ use super::panels::{Members, confirm};
 use super::state::{ChatState, Connection};
 use super::time::{clock, day_label, local};
 use super::timeline::Entry;
+use crate::components::keyed_list::KeyedList;
+use crate::components::show_if::ShowIf;
 use chrono::NaiveDate;
 use leptos::html;
 use leptos::prelude::*;
@@ -418,15 +420,15 @@ pub fn OpenRoom(id: RoomId) -> impl IntoView {
                 }}
             </button>
             <NotifyControl id />
-            <Show when=move || kind.get() != Some(RoomKind::Direct)>
+            <ShowIf when=move || kind.get() != Some(RoomKind::Direct)>
                 <button class="small" data-testid="leave" on:click=leave>
                     "Leave"
                 </button>
-            </Show>
+            </ShowIf>
         </header>
         <div class="room-body">
         <div class="timeline-column">
-        <Show when=move || has_new_line.get()>
+        <ShowIf when=move || has_new_line.get()>
             <div class="unread-bar">
                 <button
                     type="button"
@@ -437,11 +439,11 @@ pub fn OpenRoom(id: RoomId) -> impl IntoView {
                     "Jump to first unread"
                 </button>
             </div>
-        </Show>
+        </ShowIf>
         <div class="timeline-frame">
             <ol class="timeline" node_ref=list data-testid="timeline" on:scroll=on_scroll>
                 <li class="history-edge">{history_edge}</li>
-                <For
+                <KeyedList
                     each=move || {
                         timeline.with(|timeline| rows(timeline, first_new.get(), hole_after.get()))
                     }
@@ -460,11 +462,11 @@ pub fn OpenRoom(id: RoomId) -> impl IntoView {
                         Row::Line(Entry::Message(message), continues) => {
                             let seq = message.seq;
                             view! {
-                                <Show when=move || first_new.get() == Some(seq)>
+                                <ShowIf when=move || first_new.get() == Some(seq)>
                                     <li class="new-line" data-testid="new-line" role="separator">
                                         <span>"New messages"</span>
                                     </li>
-                                </Show>
+                                </ShowIf>
                                 <MessageLine message editing continues highlighted />
                             }
                                 .into_any()
@@ -497,24 +499,24 @@ pub fn OpenRoom(id: RoomId) -> impl IntoView {
                                 .into_any()
                         }
                     }}
-                </For>
-                <For each=move || outbox.get() key=|p| (p.nonce.clone(), p.failed.clone()) let:pending>
+                </KeyedList>
+                <KeyedList each=move || outbox.get() key=|p| (p.nonce.clone(), p.failed.clone()) let:pending>
                     <PendingLine pending />
-                </For>
+                </KeyedList>
             </ol>
-            <Show when=move || unseen.get()>
+            <ShowIf when=move || unseen.get()>
                 <button class="new-messages" data-testid="new-messages" on:click=move |_| scroll_to_bottom()>
                     "New messages ↓"
                 </button>
-            </Show>
+            </ShowIf>
         </div>
         <p class="typing" data-testid="typing">{move || state.with(|s| s.typing.line(id))}</p>
         // Your own message always brings you to the bottom.
         <Composer id title sent=Callback::new(move |()| pinned.set_value(true)) />
         </div>
-        <Show when=members_open>
+        <ShowIf when=members_open>
             <Members id />
-        </Show>
+        </ShowIf>
         </div>
     }
     .into_any()

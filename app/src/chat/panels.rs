@@ -5,6 +5,8 @@
 use super::handle::{Chat, Panel};
 use super::presence_dot::PresenceDot;
 use super::state::ChatState;
+use crate::components::keyed_list::KeyedList;
+use crate::components::show_if::ShowIf;
 use leptos::html;
 use leptos::prelude::*;
 use protocol::{MAX_DIRECT_MEMBERS, MAX_TITLE_CHARS, Member, RoomId, RoomKind, UserId};
@@ -79,27 +81,27 @@ pub fn BrowseRooms() -> impl IntoView {
     };
     view! {
         <PanelFrame title="Browse rooms" testid="browse">
-            <Show
+            <ShowIf
                 when=move || rooms.with(|r| !r.is_empty())
                 fallback=|| view! { <p class="aside" data-testid="browse-empty">"You are in every room there is to join."</p> }
             >
                 <ul class="browse-list">
-                    <For each=move || rooms.get() key=|room| room.id let:room>
+                    <KeyedList each=move || rooms.get() key=|room| room.id let:room>
                         <li>
                             <span class="room-title">{room.title.clone()}</span>
                             {(room.kind == RoomKind::StaffOnly).then(|| view! { <span class="badge staff">"staff"</span> })}
-                            <Show
+                            <ShowIf
                                 when=move || room.kind != RoomKind::StaffOnly || staff()
                                 fallback=|| view! { <span class="aside">"Staff only"</span> }
                             >
                                 <button class="small" data-testid="browse-join" on:click=move |_| chat.open_room(room.id)>
                                     "Join"
                                 </button>
-                            </Show>
+                            </ShowIf>
                         </li>
-                    </For>
+                    </KeyedList>
                 </ul>
-            </Show>
+            </ShowIf>
         </PanelFrame>
     }
     .into_any()
@@ -179,7 +181,7 @@ fn UserPicker(
                 />
             </label>
             <ul class="chips" aria-label="Picked">
-                <For each=move || picked.get() key=|user| user.id let:user>
+                <KeyedList each=move || picked.get() key=|user| user.id let:user>
                     <li class="chip">
                         {user.username.clone()}
                         <button
@@ -194,10 +196,10 @@ fn UserPicker(
                             "×"
                         </button>
                     </li>
-                </For>
+                </KeyedList>
             </ul>
             <ul class="found" data-testid="user-results">
-                <For each=move || found.get() key=|user| user.id let:user>
+                <KeyedList each=move || found.get() key=|user| user.id let:user>
                     {
                         let id = user.id;
                         let name = user.username.clone();
@@ -219,11 +221,11 @@ fn UserPicker(
                             </li>
                         }
                     }
-                </For>
+                </KeyedList>
             </ul>
-            <Show when=move || state.with(|s| s.found_users.as_ref().is_some_and(Vec::is_empty))>
+            <ShowIf when=move || state.with(|s| s.found_users.as_ref().is_some_and(Vec::is_empty))>
                 <p class="aside">"Nobody by that name."</p>
-            </Show>
+            </ShowIf>
         </div>
     }
     .into_any()
@@ -328,7 +330,7 @@ pub fn Members(id: RoomId) -> impl IntoView {
     view! {
         <PanelFrame title="Members" testid="members-panel">
             <ul class="member-list" data-testid="member-list">
-                <For each=move || members.get() key=|member| member.id let:member>
+                <KeyedList each=move || members.get() key=|member| member.id let:member>
                     {
                         let mine = me() == Some(member.id);
                         let name = member.username.clone();
@@ -344,7 +346,7 @@ pub fn Members(id: RoomId) -> impl IntoView {
                                         "Message"
                                     </button>
                                 })}
-                                <Show when=move || manages.get() && !mine>
+                                <ShowIf when=move || manages.get() && !mine>
                                     {
                                         let target = target.clone();
                                         view! {
@@ -353,15 +355,15 @@ pub fn Members(id: RoomId) -> impl IntoView {
                                             </button>
                                         }
                                     }
-                                </Show>
+                                </ShowIf>
                             </li>
                         }
                     }
-                </For>
+                </KeyedList>
             </ul>
-            <Show when=move || manages.get()>
+            <ShowIf when=move || manages.get()>
                 <Manage id kind />
-            </Show>
+            </ShowIf>
         </PanelFrame>
     }
     .into_any()
@@ -429,7 +431,7 @@ fn Manage(id: RoomId, kind: Memo<Option<RoomKind>>) -> impl IntoView {
                 </label>
                 <button type="submit" class="small">"Rename"</button>
             </form>
-            <Show when=move || matches!(kind.get(), Some(RoomKind::Open | RoomKind::Closed))>
+            <ShowIf when=move || matches!(kind.get(), Some(RoomKind::Open | RoomKind::Closed))>
                 <button class="small" data-testid="switch-kind" on:click=switch>
                     {move || if kind.get() == Some(RoomKind::Closed) {
                         "Make open (anyone can join)"
@@ -437,7 +439,7 @@ fn Manage(id: RoomId, kind: Memo<Option<RoomKind>>) -> impl IntoView {
                         "Make closed (members only)"
                     }}
                 </button>
-            </Show>
+            </ShowIf>
             <UserPicker picked limit=protocol::MAX_ADDED_MEMBERS label="Add people" members_of=id />
             <button class="small" data-testid="add-members" on:click=add>"Add"</button>
             <button class="small danger" data-testid="delete-room" on:click=delete>"Delete room"</button>

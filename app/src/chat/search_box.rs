@@ -3,6 +3,7 @@
 //! results and returns to the open room.
 
 use super::handle::{Chat, Panel};
+use crate::components::keyed_list::KeyedList;
 use leptos::html;
 use leptos::prelude::*;
 use protocol::{MAX_SEARCH_CHARS, RoomId};
@@ -138,9 +139,9 @@ pub fn SearchBox() -> impl IntoView {
                 }
             >
                 <option value="">"All rooms"</option>
-                <For each=move || rooms.get() key=|(id, title)| (*id, title.clone()) let:entry>
+                <KeyedList each=move || rooms.get() key=|(id, title)| (*id, title.clone()) let:entry>
                     <option value=entry.0.0.to_string()>{entry.1}</option>
-                </For>
+                </KeyedList>
             </select>
             <button type="submit" class="small">"Search"</button>
         </form>

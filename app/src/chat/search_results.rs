@@ -6,6 +6,8 @@ use super::links::{permalink, plain_click};
 use super::search::SearchStatus;
 use super::search_box::back_to_the_room;
 use super::time::{clock, day_label, local};
+use crate::components::keyed_list::KeyedList;
+use crate::components::show_if::ShowIf;
 use leptos::prelude::*;
 use protocol::{Fragment, SearchHit};
 
@@ -81,18 +83,18 @@ pub fn SearchResults() -> impl IntoView {
             </header>
             {body}
             <ol class="hits" aria-busy=move || loading().to_string()>
-                <For
+                <KeyedList
                     each=hits
                     key=|hit| hit.message.id
                     let:hit
                 >
                     <Hit hit />
-                </For>
+                </KeyedList>
             </ol>
-            <Show when=loading>
+            <ShowIf when=loading>
                 <p class="aside loading" role="status" data-testid="search-loading">"Searching…"</p>
-            </Show>
-            <Show when=move || more() && !loading()>
+            </ShowIf>
+            <ShowIf when=move || more() && !loading()>
                 <button
                     class="small"
                     data-testid="more-results"
@@ -100,7 +102,7 @@ pub fn SearchResults() -> impl IntoView {
                 >
                     {move || if hits().is_empty() { "Search older messages" } else { "Load more results" }}
                 </button>
-            </Show>
+            </ShowIf>
         </section>
     }
     .into_any()

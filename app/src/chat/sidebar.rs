@@ -5,6 +5,8 @@ use super::handle::{Chat, Panel};
 use super::presence_dot::PresenceDot;
 use super::reading::Counts;
 use super::state::{ChatState, Connection};
+use crate::components::keyed_list::KeyedList;
+use crate::components::show_if::ShowIf;
 use leptos::prelude::*;
 use protocol::{RoomId, RoomInfo, RoomKind};
 
@@ -100,7 +102,7 @@ pub fn Sidebar() -> impl IntoView {
             <section class="sidebar-section" aria-labelledby="rooms-heading">
                 <div class="section-head">
                     <h3 id="rooms-heading">"Rooms"</h3>
-                    <Show when=may_create>
+                    <ShowIf when=may_create>
                         <button
                             class="icon-button"
                             aria-label="New room"
@@ -110,15 +112,15 @@ pub fn Sidebar() -> impl IntoView {
                         >
                             "+"
                         </button>
-                    </Show>
+                    </ShowIf>
                 </div>
-                <Show when=any_room fallback=no_rooms>
+                <ShowIf when=any_room fallback=no_rooms>
                     <ul class="room-list" data-testid="room-list">
-                        <For each=move || listed.get() key=|room| (room.id, room.title.clone(), room.kind) let:room>
+                        <KeyedList each=move || listed.get() key=|room| (room.id, room.title.clone(), room.kind) let:room>
                             <RoomItem room />
-                        </For>
+                        </KeyedList>
                     </ul>
-                </Show>
+                </ShowIf>
                 <button class="link-button browse" data-testid="browse-rooms" on:click=move |_| chat.show(Panel::Browse)>
                     "Browse rooms"
                 </button>
@@ -136,7 +138,7 @@ pub fn Sidebar() -> impl IntoView {
                         "+"
                     </button>
                 </div>
-                <Show
+                <ShowIf
                     when=move || direct.with(|d| !d.is_empty())
                     fallback=|| view! {
                         <p class="aside" data-testid="no-direct">
@@ -145,11 +147,11 @@ pub fn Sidebar() -> impl IntoView {
                     }
                 >
                     <ul class="room-list" data-testid="direct-list">
-                        <For each=move || direct.get() key=|id| *id let:id>
+                        <KeyedList each=move || direct.get() key=|id| *id let:id>
                             <DirectItem id />
-                        </For>
+                        </KeyedList>
                     </ul>
-                </Show>
+                </ShowIf>
             </section>
         </aside>
         <div class="drawer-scrim" class:open=move || chat.drawer.get() on:click=move |_| chat.drawer.set(false)></div>

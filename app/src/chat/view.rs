@@ -10,6 +10,7 @@ use super::search_box::SearchBox;
 use super::search_results::{MessageUnavailable, SearchResults};
 use super::sidebar::Sidebar;
 use super::state::ChatState;
+use crate::components::show_if::ShowIf;
 use crate::viewer::ViewerResource;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -133,12 +134,12 @@ fn RoomPane() -> impl IntoView {
                         }
                     })
             }}
-            <Show when=move || unavailable.get()>
+            <ShowIf when=move || unavailable.get()>
                 <MessageUnavailable />
-            </Show>
-            <Show when=move || searching.get() && !unavailable.get()>
+            </ShowIf>
+            <ShowIf when=move || searching.get() && !unavailable.get()>
                 <SearchResults />
-            </Show>
+            </ShowIf>
             // Covered, not taken down, while results show: the room keeps its scroll position
             // and the composer what was typed in it.
             <div class="pane-main" class:covered=move || searching.get() || unavailable.get()>
