@@ -7,7 +7,9 @@
 //! - `pages/`: one file per page (`login`, `setup`, `signup`, `home` (the chat), `admin_users`,
 //!   `admin_rooms`).
 //! - [`chat`]: the chat client — state reducer, WebSocket connection, chat components.
-//! - `components/`: pieces shared by pages (the top bar, admin tabs, notices).
+//! - `components/`: pieces shared by pages (the top bar, admin tabs, notices), and `KeyedList`
+//!   and `ShowIf`, used instead of Leptos's `<For>` and `<Show>`: the same props, compiled once
+//!   for the whole page rather than once per use.
 //! - [`viewer`]: who is looking at the page, loaded once and shared through context.
 //! - [`api`]: server functions the pages read their data through. They run on the server, where
 //!   they reach the database through the [`backend::Backend`] trait that the `server` crate

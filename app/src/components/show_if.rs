@@ -1,4 +1,4 @@
-//! [`ShowIf`]: Leptos's `<Show>`, compiled once for the whole page.
+//! [`ShowIf`]: a `<Show>` that shares its compiled code with every other on the page.
 //!
 //! `<Show>` is generic over its condition and its children, so each use compiled its own copy
 //! of Leptos's memo, effect and view code for it: about 3 KB of WASM per use before
@@ -15,6 +15,7 @@ use std::sync::Arc;
 pub fn ShowIf<When>(
     /// The condition, read again whenever what it reads changes.
     when: When,
+    /// What shows while the condition is true; drawn anew each time it turns true.
     children: ChildrenFn,
     /// What shows while the condition is false.
     #[prop(optional, into)]
@@ -27,6 +28,10 @@ where
 }
 
 /// The one `<Show>`: not generic, so compiled once.
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the one use of `<Show>` that the rest of the app goes through"
+)]
 fn shared_show(
     when: Arc<dyn Fn() -> bool + Send + Sync>,
     children: ChildrenFn,
