@@ -13,7 +13,10 @@
 #      needs reloading either way) without formatting a message, so the formatting code and
 #      the panic messages are left out;
 #    - `-Zlocation-detail=none`: no source file, line and column kept for panics and
-#      `#[track_caller]`.
+#      `#[track_caller]`;
+#    - `-Zfmt-debug=none`: `{:?}` writes nothing and `derive(Debug)` makes no code. The page
+#      shows no `Debug` text (only tests and panics format it), and leaving it out takes
+#      0.8 % off the gzip size (BENCHMARKS.md, thirtieth session).
 #    Together about a tenth off the bundle (BENCHMARKS.md, twenty-seventh session). Stable
 #    builds it as before when there is no such nightly, when WHISPER_WASM_STABLE=1, or when
 #    the nightly build fails (a nightly that changed these unstable flags), saying so.
@@ -29,7 +32,8 @@ stable_front() {
 nightly_front() {
   # A target's `rustflags` replace `build.rustflags` from .cargo/config.toml: keep its flag.
   local rustflags="['--cfg','erase_components',"
-  rustflags+="'-Zunstable-options','-Cpanic=immediate-abort','-Zlocation-detail=none']"
+  rustflags+="'-Zunstable-options','-Cpanic=immediate-abort','-Zlocation-detail=none',"
+  rustflags+="'-Zfmt-debug=none']"
   RUSTUP_TOOLCHAIN=nightly cargo leptos build --release --precompress --frontend-only \
     --lib-cargo-args=-Zbuild-std=std,panic_abort \
     --lib-cargo-args=-Zbuild-std-features=optimize_for_size \

@@ -38,6 +38,7 @@ pub struct AdminUserView {
     pub is_admin: bool,
     pub is_staff: bool,
     pub disabled: bool,
+    #[serde(with = "crate::timestamp")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -109,11 +110,16 @@ pub struct ChatMessage {
     pub author: Member,
     /// Plain text; clients render it as text, never as HTML. Empty once deleted.
     pub body: String,
+    #[serde(with = "crate::timestamp")]
     pub created_at: DateTime<Utc>,
     // The three fields below are left out of the JSON when empty: a message is delivered to
     // every member, and most are never edited or deleted.
     /// When the author last changed the text; `None` if never.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "crate::timestamp::optional"
+    )]
     pub edited_at: Option<DateTime<Utc>>,
     /// Deleted: the message stays in the room, its seq held, as a tombstone without text.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

@@ -16,6 +16,7 @@
 //! - [`limits`]: every size limit, shared by the server, the schema and the forms.
 //! - [`notice`]: the form notices' codes and their texts.
 //! - [`text`]: what counts as blank text (invisible characters only).
+//! - [`timestamp`]: reading the RFC 3339 timestamps of the wire.
 //! - [`mention`]: finding `@name` mentions in text.
 //! - [`search`]: what a search query means, and the snippets of its results.
 //! - `tag_first`: how a page reads a [`ServerEvent`] without first buffering the whole frame.
@@ -34,6 +35,7 @@ pub mod notice;
 pub mod search;
 mod tag_first;
 pub mod text;
+pub mod timestamp;
 
 pub use command::ClientCommand;
 pub use dto::{

@@ -19,7 +19,7 @@ use super::notify_control::NotifyControl;
 use super::outbox::Pending;
 use super::panels::{Members, confirm};
 use super::state::{ChatState, Connection};
-use super::time::{clock, day_label, local};
+use super::time::{clock, day_label, local, machine_readable};
 use super::timeline::Entry;
 use crate::components::keyed_list::KeyedList;
 use crate::components::show_if::ShowIf;
@@ -635,7 +635,7 @@ fn MessageLine(
                     }
                     .into_any()
                 }}
-                <time datetime=message.created_at.to_rfc3339()>{clock(message.created_at)}</time>
+                <time datetime=machine_readable(message.created_at)>{clock(message.created_at)}</time>
                 {edited.then(|| view! { <span class="edited" data-testid="edited">"edited"</span> })}
                 {(!deleted)
                     .then(|| {

@@ -5,7 +5,7 @@ use super::handle::{Chat, Panel};
 use super::links::{permalink, plain_click};
 use super::search::SearchStatus;
 use super::search_box::back_to_the_room;
-use super::time::{clock, day_label, local};
+use super::time::{clock, day_label, local, machine_readable};
 use crate::components::keyed_list::KeyedList;
 use crate::components::show_if::ShowIf;
 use leptos::prelude::*;
@@ -145,7 +145,7 @@ fn Hit(hit: SearchHit) -> impl IntoView {
                 <span class="hit-meta">
                     <span class="hit-room">{room_name}</span>
                     <span class="author">{message.author.username.clone()}</span>
-                    <time datetime=message.created_at.to_rfc3339()>{when}</time>
+                    <time datetime=machine_readable(message.created_at)>{when}</time>
                 </span>
                 <span class="hit-text">
                     {hit.snippet.into_iter().map(fragment).collect_view()}

@@ -1,4 +1,5 @@
 use crate::api::list_users;
+use crate::chat::time::iso_date;
 use crate::components::admin_nav::AdminNav;
 use crate::components::notice::Notices;
 use crate::components::top_bar::TopBar;
@@ -121,7 +122,7 @@ fn UserRow(user: AdminUserView) -> impl IntoView {
                     view! { <span class="status-active">"active"</span> }.into_any()
                 }}
             </td>
-            <td class="created" data-label="Created">{user.created_at.format("%Y-%m-%d").to_string()}</td>
+            <td class="created" data-label="Created">{iso_date(user.created_at.date_naive())}</td>
             <td data-label="Actions">
                 <div class="actions">
                 <ToggleForm
