@@ -10,7 +10,7 @@ export PATH := $(HOME)/.cargo/bin:$(PATH)
 export TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/test
 export TEST_REDIS_URL ?= redis://127.0.0.1:6379
 
-NATIVE := -p protocol -p migration -p server -p bench
+NATIVE := -p protocol -p migration -p server -p bench -p wasm-prune
 
 .PHONY: run dev test tools fmt-check lint wasm-check unit e2e release clean-e2e
 
