@@ -47,7 +47,7 @@ pub async fn follow_today(today: leptos::prelude::RwSignal<NaiveDate>) {
 }
 
 // The texts below are written by hand rather than with chrono's `format`: its strftime
-// parser and formatter were a good part of the page's WASM, for three fixed formats.
+// parser and formatter were a good part of the page's WASM, for a few fixed formats.
 
 /// "14:05".
 pub fn clock(at: DateTime<Utc>) -> String {
