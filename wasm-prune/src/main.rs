@@ -14,8 +14,10 @@
 //!
 //! It refuses a file
 //! - that links `hydrate_lazy`, where the pruned code would run;
-//! - in which live code calls one of the functions or takes its address: a function that does
-//!   run, its identical code merged with one of them by LLVM under that one's name;
+//! - in which other code calls one of the functions directly or takes its address: code that
+//!   runs, merged with one of them by LLVM under that one's name. (A merge reached only through
+//!   the table would not show; but each of these functions names its own view type's future
+//!   vtable or `TypeId`, which no code outside asynchronous hydration has.)
 //! - in which it finds nothing to prune: no names (the symbols must use Rust's `v0` mangling,
 //!   which names generic arguments), or Leptos renamed the functions (update [`ERASED_ASYNC`]).
 //!
