@@ -5,7 +5,8 @@
 //!
 //! - [`shell`] is the HTML document; [`App`] holds the router and the page chrome.
 //! - `pages/`: one file per page (`login`, `setup`, `signup`, `home` (the chat), `admin_users`,
-//!   `admin_rooms`).
+//!   `admin_rooms`). The chat's pages are hydrated; the others are the server's alone, and the
+//!   WASM leaves them out ([`server_rendered`]).
 //! - [`chat`]: the chat client — state reducer, WebSocket connection, chat components.
 //! - `components/`: pieces shared by pages (the top bar, admin tabs, notices), and `KeyedList`
 //!   and `ShowIf`, used instead of Leptos's `<For>` and `<Show>`: the same props, compiled once
@@ -47,6 +48,12 @@ use leptos_router::{
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     send_content_security_policy(&options);
+    // The bundle's scripts on every page but the server-rendered ones.
+    #[cfg(feature = "ssr")]
+    let hydrate = use_context::<axum::http::request::Parts>()
+        .is_none_or(|request| !server_rendered(request.uri.path()));
+    #[cfg(not(feature = "ssr"))]
+    let hydrate = true;
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -58,7 +65,18 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 // From the shell, which knows where this build's files are (`site_pkg_dir`).
                 <link rel="stylesheet" id="leptos" href=format!("/{}/whisper.css", options.site_pkg_dir) />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                {if hydrate {
+                    view! { <HydrationScripts options /> }.into_any()
+                } else {
+                    // The chat is usually next: fetched while the form is filled in, not
+                    // run. Content-hashed names, so the chat page finds them in the cache.
+                    let pkg = options.site_pkg_dir;
+                    view! {
+                        <link rel="prefetch" href=format!("/{pkg}/whisper.js") />
+                        <link rel="prefetch" href=format!("/{pkg}/whisper.wasm") />
+                    }
+                        .into_any()
+                }}
                 <MetaTags />
             </head>
             <body>
@@ -95,6 +113,39 @@ fn send_content_security_policy(options: &LeptosOptions) {
     }
 }
 
+/// Whether the page at `path` is one the server renders alone and sends without the WASM
+/// bundle: the log-in, sign-up, set-up and admin pages, which are forms posting to the server
+/// (see "How a request flows" above) with nothing to run in the browser. Leaving them out of
+/// the bundle takes about a twentieth off its gzip size, and the log-in page runs no WASM (it
+/// only prefetches the bundle for the chat).
+///
+/// Must name exactly the routes [`App`] gives to [`server_page!`]. A page listed here and not
+/// there would be sent without the WASM its page needs; a page there and not here would be
+/// hydrated against the placeholder, which fails (the page stays as the server sent it).
+pub fn server_rendered(path: &str) -> bool {
+    // The router ignores a trailing slash.
+    let path = path.trim_end_matches('/');
+    matches!(
+        path,
+        "/login" | "/signup" | "/setup" | "/admin/users" | "/admin/rooms"
+    )
+}
+
+/// A server-rendered page's view: the page on the server; in the WASM, a placeholder that
+/// loads the page from the server ([`server_rendered`]).
+#[cfg(feature = "ssr")]
+macro_rules! server_page {
+    ($page:path) => {
+        $page
+    };
+}
+#[cfg(not(feature = "ssr"))]
+macro_rules! server_page {
+    ($page:path) => {
+        pages::server_rendered::ServerRendered
+    };
+}
+
 /// The router and the pages.
 #[component]
 pub fn App() -> impl IntoView {
@@ -111,21 +162,21 @@ pub fn App() -> impl IntoView {
                     view=pages::permalink::PermalinkPage
                     ssr=SsrMode::Async
                 />
-                <Route path=StaticSegment("login") view=pages::login::LoginPage ssr=SsrMode::Async />
-                <Route path=StaticSegment("setup") view=pages::setup::SetupPage ssr=SsrMode::Async />
+                <Route path=StaticSegment("login") view=server_page!(pages::login::LoginPage) ssr=SsrMode::Async />
+                <Route path=StaticSegment("setup") view=server_page!(pages::setup::SetupPage) ssr=SsrMode::Async />
                 <Route
                     path=StaticSegment("signup")
-                    view=pages::signup::SignupPage
+                    view=server_page!(pages::signup::SignupPage)
                     ssr=SsrMode::Async
                 />
                 <Route
                     path=(StaticSegment("admin"), StaticSegment("users"))
-                    view=pages::admin_users::AdminUsersPage
+                    view=server_page!(pages::admin_users::AdminUsersPage)
                     ssr=SsrMode::Async
                 />
                 <Route
                     path=(StaticSegment("admin"), StaticSegment("rooms"))
-                    view=pages::admin_rooms::AdminRoomsPage
+                    view=server_page!(pages::admin_rooms::AdminRoomsPage)
                     ssr=SsrMode::Async
                 />
             </Routes>
@@ -147,6 +198,33 @@ pub fn hydrate() {
 
 #[cfg(test)]
 mod tests {
+    use super::server_rendered;
+
+    #[test]
+    fn the_form_pages_are_server_rendered_and_the_chat_is_not() {
+        for path in [
+            "/login",
+            "/login/",
+            "/signup",
+            "/setup",
+            "/admin/users",
+            "/admin/rooms/",
+        ] {
+            assert!(server_rendered(path), "{path}");
+        }
+        for path in [
+            "/",
+            "",
+            "/r/3/41",
+            "/admin",
+            "/admin/users/7",
+            "/loginx",
+            "/nowhere",
+        ] {
+            assert!(!server_rendered(path), "{path}");
+        }
+    }
+
     /// `.cargo/config.toml` erases view types in every build, which makes the release WASM a
     /// fifth smaller; a RUSTFLAGS set in the environment replaces that setting and drops it.
     #[test]

@@ -25,7 +25,9 @@ pub fn TopBar() -> impl IntoView {
                                     .is_admin
                                     .then(|| {
                                         view! {
-                                            <a href="/admin/users" data-testid="admin-link">
+                                            // A page the server renders alone: a full load,
+                                            // not the WASM's router.
+                                            <a href="/admin/users" rel="external" data-testid="admin-link">
                                                 "Admin"
                                             </a>
                                         }

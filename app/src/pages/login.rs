@@ -7,7 +7,11 @@ use leptos_router::hooks::use_query_map;
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let query = use_query_map();
-    let next = move || query.read().get("next").unwrap_or_else(|| "/".into());
+    // An attribute, not a property: the page is sent as HTML and never hydrated.
+    let next = query
+        .read_untracked()
+        .get("next")
+        .unwrap_or_else(|| "/".into());
     let viewer = use_context::<ViewerResource>();
     view! {
         <main class="centered">
@@ -27,7 +31,7 @@ pub fn LoginPage() -> impl IntoView {
                         required
                     />
                 </label>
-                <input type="hidden" name="next" prop:value=next />
+                <input type="hidden" name="next" value=next />
                 <button type="submit">"Sign in"</button>
                 <Suspense>
                     {move || Suspend::new(async move {
