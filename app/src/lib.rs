@@ -1,5 +1,5 @@
-//! Whisper's pages: Leptos components rendered on the server (`ssr`) and hydrated in the browser
-//! (`hydrate`, the WASM bundle built by cargo-leptos). Never both features at once.
+//! Whisper's pages: Leptos components rendered on the server (`ssr`); the chat's are hydrated in
+//! the browser (`hydrate`, the WASM bundle built by cargo-leptos). Never both features at once.
 //!
 //! # Layout
 //!
@@ -68,12 +68,15 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 {if hydrate {
                     view! { <HydrationScripts options /> }.into_any()
                 } else {
-                    // The chat is usually next: fetched while the form is filled in, not
-                    // run. Content-hashed names, so the chat page finds them in the cache.
+                    // The chat is usually next: its bundle is fetched into the cache while the
+                    // form is filled in, and not run. (cargo-leptos names the files after
+                    // `output-name`; the release binary serves them under a content hash,
+                    // cached for good.)
                     let pkg = options.site_pkg_dir;
+                    let name = options.output_name;
                     view! {
-                        <link rel="prefetch" href=format!("/{pkg}/whisper.js") />
-                        <link rel="prefetch" href=format!("/{pkg}/whisper.wasm") />
+                        <link rel="prefetch" href=format!("/{pkg}/{name}.js") />
+                        <link rel="prefetch" href=format!("/{pkg}/{name}.wasm") />
                     }
                         .into_any()
                 }}

@@ -56,6 +56,9 @@ await watchInteractive(first);
 const page = await first.newPage();
 // The log-in page is the server's alone: no WASM; the bundle comes with the chat page.
 await page.goto("/login", { waitUntil: "load" });
+await page.waitForFunction(() =>
+  performance.getEntriesByType("resource").some((entry) => entry.name.endsWith("/whisper.wasm")),
+);
 const login = await transferred(page);
 await page.getByLabel("Username").fill(ADMIN.name);
 await page.getByLabel("Password").fill(ADMIN.password);

@@ -147,6 +147,7 @@ test.describe.serial("accounts", () => {
     await page.getByRole("link", { name: "Whisper" }).click();
     await waitForHydration(page);
     await expect(page.getByTestId("connection")).toHaveText("Online");
+    await expect(page.getByTestId("admin-link")).toHaveAttribute("rel", "external");
     await page.getByTestId("admin-link").click();
     await expect(page.getByRole("heading", { name: "Users" })).toBeVisible();
     await expect(page.locator("body[data-hydrated]")).toHaveCount(0);
@@ -157,16 +158,20 @@ test.describe.serial("accounts", () => {
     await waitForHydration(page);
     await page.evaluate(() => {
       const link = document.createElement("a");
-      link.href = "/admin/rooms";
+      link.href = "/admin/rooms?notice=room_created#top";
       link.textContent = "rooms";
       link.id = "in-page-link";
       document.body.append(link);
     });
     await page.locator("#in-page-link").click();
-    await expect(page).toHaveURL(/\/admin\/rooms$/);
+    await expect(page).toHaveURL(/\/admin\/rooms\?notice=room_created#top$/);
     await expect(page.getByRole("navigation", { name: "Admin sections" })).toBeVisible();
     await expect(page.getByRole("heading", { name: "Rooms", level: 1 })).toBeVisible();
+    await expect(page.getByTestId("notice")).toHaveText("Room created.");
     await expect(page.locator("body[data-hydrated]")).toHaveCount(0);
+    // One entry in the history: Back returns to the chat.
+    await page.goBack();
+    await expect(page).toHaveURL(/\/$/);
     noErrors();
     await context.close();
   });

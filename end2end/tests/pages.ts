@@ -85,10 +85,13 @@ export class AdminRoomsPage {
     await expect(this.page.getByTestId("notice")).toHaveText("Room updated.");
   }
 
-  /// Deletes a room, accepting the confirmation the page asks for.
+  /// Deletes a room: "Delete…" opens the question, whose button deletes.
   async delete(title: string) {
-    this.page.once("dialog", (dialog) => dialog.accept());
-    await this.row(title).getByRole("button", { name: "Delete" }).click();
+    const row = this.row(title);
+    await expect(row.getByRole("button", { name: "Delete room" })).toBeHidden();
+    await row.getByText("Delete…").click();
+    await expect(row.getByText(`Delete ${title} and all its messages for everyone?`)).toBeVisible();
+    await row.getByRole("button", { name: "Delete room" }).click();
     await expect(this.page.getByTestId("notice")).toHaveText("Room deleted.");
   }
 }

@@ -10,7 +10,6 @@ use protocol::{MAX_TITLE_CHARS, RoomInfo, RoomKind};
 /// tab at once.
 #[component]
 pub fn AdminRoomsPage() -> impl IntoView {
-    let rooms = Resource::new(|| (), |_| list_rooms());
     view! {
         <TopBar />
         <main class="page">
@@ -34,7 +33,7 @@ pub fn AdminRoomsPage() -> impl IntoView {
             </form>
             <Suspense fallback=|| view! { <p class="loading">"Loading rooms…"</p> }>
                 {move || Suspend::new(async move {
-                    match rooms.await {
+                    match list_rooms().await {
                         Ok(rooms) if rooms.is_empty() => {
                             view! {
                                 <p class="card aside" data-testid="no-rooms">
@@ -90,14 +89,6 @@ fn kind_label(kind: RoomKind) -> &'static str {
 #[component]
 fn RoomRow(room: RoomInfo) -> impl IntoView {
     let base = format!("/admin/rooms/{}", room.id);
-    let title = room.title.clone();
-    let confirm_delete = move |event: leptos::ev::SubmitEvent| {
-        let question =
-            format!("Delete {title} and all its messages for everyone? This cannot be undone.");
-        if !window().confirm_with_message(&question).unwrap_or(false) {
-            event.prevent_default();
-        }
-    };
     let kinds = [RoomKind::Open, RoomKind::StaffOnly, RoomKind::Closed];
     view! {
         <tr data-testid=format!("room-{}", room.title)>
@@ -135,11 +126,22 @@ fn RoomRow(room: RoomInfo) -> impl IntoView {
                         "Change"
                     </button>
                 </form>
-                <form method="post" action=format!("{base}/delete") on:submit=confirm_delete>
-                    <button type="submit" class="small danger">
-                        "Delete"
-                    </button>
-                </form>
+                // Deleting asks first, in HTML (the page runs no script): the button that
+                // deletes is inside, under the question.
+                <details class="confirm">
+                    <summary>"Delete…"</summary>
+                    <form method="post" action=format!("{base}/delete")>
+                        <p>
+                            {format!(
+                                "Delete {} and all its messages for everyone? This cannot be undone.",
+                                room.title,
+                            )}
+                        </p>
+                        <button type="submit" class="small danger">
+                            "Delete room"
+                        </button>
+                    </form>
+                </details>
                 </div>
             </td>
         </tr>

@@ -10,7 +10,6 @@ use protocol::{AdminUserView, MAX_USERNAME_CHARS, MIN_PASSWORD_CHARS};
 /// small form posting to `/admin/users/{id}/…`, answered with a redirect back here.
 #[component]
 pub fn AdminUsersPage() -> impl IntoView {
-    let users = Resource::new(|| (), |_| list_users());
     view! {
         <TopBar />
         <main class="page">
@@ -20,7 +19,7 @@ pub fn AdminUsersPage() -> impl IntoView {
             <CreateUserForm />
             <Suspense fallback=|| view! { <p class="loading">"Loading users…"</p> }>
                 {move || Suspend::new(async move {
-                    match users.await {
+                    match list_users().await {
                         Ok(users) => view! { <UserTable users /> }.into_any(),
                         Err(_) => {
                             view! {

@@ -7,26 +7,47 @@ use leptos::prelude::*;
 #[component]
 pub fn ServerRendered() -> impl IntoView {
     #[cfg(feature = "hydrate")]
-    {
-        // The router's address, not the location bar's: the router updates the bar only once
-        // the page is drawn. Never while hydrating: the server sends these pages without the
-        // bundle, so a page being hydrated here is one the server and this build disagree
-        // about, and loading it again would only repeat that.
-        let hydrating =
-            Owner::current_shared_context().is_some_and(|shared| shared.during_hydration());
-        if !hydrating {
-            let location = leptos_router::hooks::use_location();
-            let href = format!(
-                "{}{}",
-                location.pathname.get_untracked(),
-                location.search.get_untracked()
-            );
-            let _ = window().location().assign(&href);
-        }
-    }
+    load_from_server();
     view! {
         <main class="centered">
             <p class="loading">"Loading…"</p>
         </main>
     }
+}
+
+/// Loads the router's address from the server, in the history entry the router made for it.
+#[cfg(feature = "hydrate")]
+fn load_from_server() {
+    // Never while hydrating: the server sends these pages without the bundle, so a page being
+    // hydrated here is one the server and this build disagree about, and loading it again
+    // would only repeat that.
+    if Owner::current_shared_context().is_some_and(|shared| shared.during_hydration()) {
+        return;
+    }
+    // The router's address, not the location bar's, which the router updates (pushing a
+    // history entry) only once the page is drawn: hence a turn later, in that entry. Reloaded
+    // when the bar shows it already: going to the same address with a `#fragment` would only
+    // scroll.
+    let location = leptos_router::hooks::use_location();
+    let search = location.search.get_untracked();
+    let href = format!(
+        "{}{}{search}{}",
+        location.pathname.get_untracked(),
+        if search.is_empty() { "" } else { "?" },
+        location.hash.get_untracked(),
+    );
+    set_timeout(
+        move || {
+            let bar = window().location();
+            let shown = bar.href().ok();
+            let _ = if shown
+                .is_some_and(|shown| Some(shown) == bar.origin().ok().map(|origin| origin + &href))
+            {
+                bar.reload()
+            } else {
+                bar.replace(&href)
+            };
+        },
+        std::time::Duration::ZERO,
+    );
 }
