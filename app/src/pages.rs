@@ -2,7 +2,8 @@
 //!
 //! The log-in, sign-up, set-up and admin pages are forms posting to the server and nothing
 //! more: the server renders them and sends them without the WASM bundle, which leaves them out
-//! ([`crate::server_rendered`]). In the browser their routes show [`server_rendered::ServerRendered`].
+//! ([`crate::server_rendered`]). In the browser their routes show the WASM build's
+//! `server_rendered::ServerRendered`, which loads them from the server.
 
 #[cfg(feature = "ssr")]
 pub mod admin_rooms;
