@@ -39,10 +39,8 @@ fn load_from_server() {
     set_timeout(
         move || {
             let bar = window().location();
-            let shown = bar.href().ok();
-            let _ = if shown
-                .is_some_and(|shown| Some(shown) == bar.origin().ok().map(|origin| origin + &href))
-            {
+            let wanted = bar.origin().map(|origin| origin + &href);
+            let _ = if bar.href().ok() == wanted.ok() {
                 bar.reload()
             } else {
                 bar.replace(&href)
